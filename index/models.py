@@ -85,3 +85,9 @@ class SearchHit(BaseModel):
     score: float
     dense_score: float | None = None
     lexical_score: float | None = None
+    coverage: float = Field(0.0, description="share of the query's rare words found in the passage and its titles")
+
+    @property
+    def relevance(self) -> float:
+        """Meaning plus word evidence: calibrated so that unrelated questions score well below related ones."""
+        return (self.dense_score or 0.0) + self.coverage

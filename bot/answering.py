@@ -1,0 +1,172 @@
+"""The answering core: verbatim quotes from the best passages with numbered citations, or a plain 'not covered'.
+
+It never writes text of its own into a quotation: every quote is an exact slice of a stored passage.
+Every adapter (command line, console, Discord) calls this and only renders what it returns.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+from pydantic import BaseModel
+
+from index.chunking import sentence_spans
+from index.lexical import analyse
+from index.models import Chunk, DocumentMeta, SearchFilters, SearchHit
+from index.search import Searcher
+
+MAX_QUERY_CHARS = 1000
+_MAX_CITATIONS = 3
+_CLOSE_TO_BEST = 0.25
+
+
+class QueryError(ValueError):
+    """A question that cannot be asked as typed; the message says how to fix it."""
+
+
+class Citation(BaseModel):
+    n: int
+    chunk_id: str
+    doc_id: str
+    source: str
+    title: str
+    date: str | None
+    location: str
+    quote: str
+
+
+class Answer(BaseModel):
+    """The `ask --json` shape; `answer` is the full text a person reads, sources list included."""
+
+    question: str
+    found: bool
+    answer: str
+    citations: list[Citation]
+
+
+def clean_query(text: str) -> str:
+    """Control characters removed and whitespace folded; empty or over-long questions refused."""
+    if text is None:
+        raise QueryError("the question is empty; type a question about the documents")
+    cleaned = "".join(" " if unicodedata.category(c) in {"Cc", "Cf", "Zl", "Zp"} else c for c in text)
+    cleaned = " ".join(cleaned.split())
+    if not cleaned:
+        raise QueryError("the question is empty; type a question about the documents")
+    if len(cleaned) > MAX_QUERY_CHARS:
+        raise QueryError(f"the question is {len(cleaned)} characters long; keep it under {MAX_QUERY_CHARS}")
+    return cleaned
+
+
+def fold(text: str) -> str:
+    """Case, white space and quote style folded, for comparing quotes and evidence with documents."""
+    table = str.maketrans({"‘": "'", "’": "'", "‚": "'", "“": '"', "”": '"', "„": '"', "\u00a0": " "})
+    return " ".join(text.translate(table).lower().split())
+
+
+def iso_date(meta: DocumentMeta) -> str | None:
+    return meta.date.isoformat() if meta.date else None
+
+
+def display_date(meta: DocumentMeta) -> str | None:
+    """The date as precisely as the evidence allows: '15 Jan 2025', 'Dec 2023' or '2024'."""
+    if meta.date is None:
+        return None
+    formats = {"day": "%-d %b %Y", "month": "%b %Y", "year": "%Y"}
+    return meta.date.strftime(formats[meta.date_precision])
+
+
+def source_line(meta: DocumentMeta, location: str) -> str:
+    """'Children and Young People Scrutiny Committee · Ofsted monitoring visit · 15 Jan 2025 · para 3.1'."""
+    return " · ".join(part for part in (meta.body, meta.title, display_date(meta), location) if part)
+
+
+class Answerer:
+    """Turns questions into cited answers over one searcher."""
+
+    def __init__(self, searcher: Searcher, min_relevance: float = 0.6, max_quote_chars: int = 900):
+        self.searcher = searcher
+        self.min_relevance = min_relevance
+        self.max_quote_chars = max_quote_chars
+
+    def ask(self, question: str, filters: SearchFilters | None = None) -> Answer:
+        question = clean_query(question)
+        hits = self.searcher.search(question, k=5, filters=filters)
+        chosen = self._relevant(hits)
+        if not chosen:
+            return Answer(question=question, found=False, answer=self._not_covered(hits), citations=[])
+        citations = self._quote(question, chosen)
+        return Answer(question=question, found=True, answer=_render(citations, chosen), citations=citations)
+
+    def _relevant(self, hits: list[SearchHit]) -> list[SearchHit]:
+        """Passages worth quoting: the best one if it clears the threshold, and any close to it."""
+        relevant = [hit for hit in hits if hit.relevance >= self.min_relevance]
+        if not relevant:
+            return []
+        floor = relevant[0].relevance - _CLOSE_TO_BEST
+        return [relevant[0]] + [hit for hit in relevant[1:] if hit.relevance >= floor][: _MAX_CITATIONS - 1]
+
+    def _quote(self, question: str, hits: list[SearchHit]) -> list[Citation]:
+        terms = set(analyse(question))
+        budget = self.max_quote_chars
+        citations: list[Citation] = []
+        for index, hit in enumerate(hits):
+            share = budget if len(hits) == 1 else int(budget * 0.6) if index == 0 else budget // (len(hits) - index)
+            quote = best_excerpt(hit.chunk.text, terms, share)
+            if not quote or len(quote) > budget:
+                break
+            budget -= len(quote)
+            citations.append(Citation(
+                n=len(citations) + 1, chunk_id=hit.chunk.chunk_id, doc_id=hit.document.doc_id,
+                source=hit.document.source, title=hit.document.title, date=iso_date(hit.document),
+                location=hit.chunk.location, quote=quote,
+            ))
+        return citations
+
+    def _not_covered(self, hits: list[SearchHit]) -> str:
+        topics = list(dict.fromkeys(_topic(hit.document, hit.chunk) for hit in hits))[:3]
+        lines = ["The documents I have do not answer this, so I will not guess."]
+        if topics:
+            lines.append("The nearest topics they do cover: " + "; ".join(topics) + ".")
+        return "\n".join(lines)
+
+
+def _topic(meta: DocumentMeta, chunk: Chunk) -> str:
+    return f"{chunk.heading} ({meta.title})" if chunk.heading and chunk.heading != meta.title else meta.title
+
+
+def best_excerpt(text: str, terms: set[str], limit: int) -> str:
+    """The passage whole if it fits, else the run of consecutive sentences that best matches the terms.
+
+    Sentences are exact slices of the passage; only runs of white space are folded to one space.
+    """
+    whole = " ".join(text.split())
+    if len(whole) <= limit:
+        return whole
+    sentences = [" ".join(text[a:b].split()) for a, b in sentence_spans(text)]
+    weights = [len(terms & set(analyse(sentence))) for sentence in sentences]
+    best: tuple[int, int, int] | None = None
+    for first in range(len(sentences)):
+        length, score = -1, 0
+        for last in range(first, len(sentences)):
+            length += len(sentences[last]) + 1
+            if length > limit:
+                break
+            score += weights[last]
+            if best is None or score > best[0]:
+                best = (score, first, last)
+    if best is None:
+        return _cut_at_word(sentences[0] if sentences else whole, limit)
+    return " ".join(sentences[best[1] : best[2] + 1])
+
+
+def _cut_at_word(sentence: str, limit: int) -> str:
+    """A sentence longer than the whole budget: its opening words, still a verbatim slice."""
+    cut = sentence[:limit].rsplit(" ", 1)[0]
+    return cut or sentence[:limit]
+
+
+def _render(citations: list[Citation], hits: list[SearchHit]) -> str:
+    metas = {hit.chunk.chunk_id: hit.document for hit in hits}
+    quotes = "\n".join(f"“{c.quote}” [{c.n}]" for c in citations)
+    sources = "\n".join(f"[{c.n}] {source_line(metas[c.chunk_id], c.location)}" for c in citations)
+    return f"{quotes}\n\nSources:\n{sources}"

@@ -1,0 +1,228 @@
+"""The command line: `python -m bot COMMAND` or `improvement-bot COMMAND`, with `--json` for scripts."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+from typing import Callable, TextIO
+
+from bot.answering import QueryError, clean_query, display_date, iso_date, source_line
+from bot.services import Services
+from bot.settings import load_settings
+from index.errors import EngineError
+from index.models import DOC_TYPES, SearchFilters, SearchHit
+
+EXIT_USAGE = 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="improvement-bot", description=__doc__)
+    parser.add_argument("--corpus", type=Path, help="folder of documents (default: setting BOT_CORPUS_DIR, corpus/)")
+    parser.add_argument("--index-dir", type=Path, help="where the index lives (default: BOT_INDEX_DIR, var/index/)")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    index = commands.add_parser("index", help="build or update the index from the corpus")
+    index.add_argument("--rebuild", action="store_true", help="re-embed everything instead of only what changed")
+    index.add_argument("--json", action="store_true")
+
+    for name, noun in (("ask", "QUESTION"), ("search", "QUERY")):
+        command = commands.add_parser(name, help=f"{'answer a question with quotes' if name == 'ask' else 'rank passages'}")
+        command.add_argument("text", nargs="?", metavar=noun)
+        command.add_argument("--json", action="store_true")
+        command.add_argument("--batch", action="store_true", help='read JSON lines {"id", "query"} from standard input')
+        _add_filters(command)
+    commands.choices["search"].add_argument("--k", type=int, default=5, help="how many passages (1-50)")
+    commands.choices["search"].add_argument("--mode", choices=["hybrid", "dense", "lexical"], default="hybrid")
+
+    quote = commands.add_parser("quote", help="the whole cited passage with its source")
+    quote.add_argument("chunk_id")
+    quote.add_argument("--context", type=int, default=0, help="also show N passages before and after")
+    quote.add_argument("--json", action="store_true")
+
+    docs = commands.add_parser("docs", help="the documents in the index")
+    docs.add_argument("--json", action="store_true")
+
+    evaluate = commands.add_parser("eval", help="measure retrieval and answers on a question set")
+    evaluate.add_argument("questions", type=Path)
+    evaluate.add_argument("--json", action="store_true")
+
+    commands.add_parser("console", help="a chat in this terminal over the same handlers as the Discord bot")
+    commands.add_parser("start", help="update the index, then run the Discord bot (or the console without a token)")
+    return parser
+
+
+def _add_filters(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--council", help="only documents of this council")
+    command.add_argument("--type", dest="doc_type", choices=DOC_TYPES, help="only this kind of document")
+    command.add_argument("--since", type=_date, help="only documents dated on or after YYYY-MM-DD")
+    command.add_argument("--until", type=_date, help="only documents dated on or before YYYY-MM-DD")
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a date; write it as YYYY-MM-DD") from error
+
+
+def _filters(args: argparse.Namespace) -> SearchFilters | None:
+    filters = SearchFilters(
+        council=args.council, doc_types=frozenset({args.doc_type}) if args.doc_type else None,
+        date_from=args.since, date_to=args.until,
+    )
+    return None if filters.is_empty() else filters
+
+
+def hit_json(rank: int, hit: SearchHit) -> dict:
+    return {
+        "rank": rank, "score": round(hit.score, 6), "chunk_id": hit.chunk.chunk_id, "doc_id": hit.document.doc_id,
+        "source": hit.document.source, "title": hit.document.title, "date": iso_date(hit.document),
+        "location": hit.chunk.location, "text": hit.chunk.text,
+    }
+
+
+class Cli:
+    """One method per command; each prints to `out` and returns the exit status."""
+
+    def __init__(self, services: Services, out: TextIO = sys.stdout, err: TextIO = sys.stderr, stdin: TextIO = sys.stdin):
+        self.services = services
+        self.out, self.err, self.stdin = out, err, stdin
+
+    def emit(self, payload: dict) -> None:
+        print(json.dumps(payload, ensure_ascii=False), file=self.out, flush=True)
+
+    def index(self, args: argparse.Namespace) -> int:
+        report = self.services.reindex(rebuild=args.rebuild, progress=not args.json, say=lambda m: print(m, file=self.err))
+        for error in report.errors:
+            print(f"skipped: {error}", file=self.err)
+        if args.json:
+            self.emit(report.model_dump())
+        else:
+            print(f"indexed {report.documents} documents, {report.passages} passages "
+                  f"({len(report.added)} added, {len(report.changed)} changed, {len(report.removed)} removed, "
+                  f"{report.unchanged} unchanged; {report.embedded} passages embedded)", file=self.out)
+        return 0
+
+    def search(self, args: argparse.Namespace) -> int:
+        if not 1 <= args.k <= 50:
+            raise QueryError(f"--k {args.k} is out of range; use 1 to 50")
+
+        def run(query: str) -> dict:
+            hits = self.services.searcher.search(query, k=args.k, filters=_filters(args), mode=args.mode)
+            return {"query": query, "results": [hit_json(rank, hit) for rank, hit in enumerate(hits, start=1)]}
+
+        return self._one_or_batch(args, run, self._print_search)
+
+    def ask(self, args: argparse.Namespace) -> int:
+        def run(question: str) -> dict:
+            return self.services.answerer.ask(question, _filters(args)).model_dump()
+
+        return self._one_or_batch(args, run, lambda payload: print(payload["answer"], file=self.out))
+
+    def _one_or_batch(self, args: argparse.Namespace, run: Callable[[str], dict], show: Callable[[dict], None]) -> int:
+        if args.batch:
+            return self._batch(run)
+        if args.text is None:
+            raise QueryError(f"give the {'question' if args.command == 'ask' else 'query'} in quotes, or use --batch")
+        payload = run(clean_query(args.text))
+        self.emit(payload) if args.json else show(payload)
+        return 0
+
+    def _batch(self, run: Callable[[str], dict]) -> int:
+        """One JSON line out per line in; a bad line gets an error line and the batch goes on."""
+        for number, line in enumerate(self.stdin, start=1):
+            if not line.strip():
+                continue
+            request_id = None
+            try:
+                request = json.loads(line)
+                if not isinstance(request, dict) or not isinstance(request.get("query"), str):
+                    raise QueryError('each line must be a JSON object like {"id": 1, "query": "..."}')
+                request_id = request.get("id")
+                self.emit({"id": request_id, **run(clean_query(request["query"]))})
+            except json.JSONDecodeError as error:
+                self.emit({"id": None, "error": f"line {number} is not JSON ({error.msg})"})
+            except (QueryError, EngineError) as error:
+                self.emit({"id": request_id, "error": str(error)})
+        return 0
+
+    def _print_search(self, payload: dict) -> None:
+        store = self.services.store
+        for result in payload["results"]:
+            meta = store.document(result["doc_id"])
+            print(f"{result['rank']}. [{result['chunk_id']}] {source_line(meta, result['location'])}", file=self.out)
+            print(f"   {' '.join(result['text'].split())[:300]}", file=self.out)
+        if not payload["results"]:
+            print("No passages match.", file=self.out)
+
+    def quote(self, args: argparse.Namespace) -> int:
+        store = self.services.store
+        chunk = store.chunk(args.chunk_id.strip().lower())
+        if chunk is None:
+            raise QueryError(f"no passage has id '{args.chunk_id}'; copy an id from `search` or an answer's citations")
+        meta = store.document(chunk.doc_id)
+        around = store.neighbours(chunk, args.context, args.context) if args.context > 0 else [chunk]
+        payload = {
+            "chunk_id": chunk.chunk_id, "doc_id": meta.doc_id, "source": meta.source, "title": meta.title,
+            "council": meta.council, "body": meta.body, "date": iso_date(meta), "location": chunk.location,
+            "heading": chunk.heading, "url": meta.url, "text": chunk.text,
+            "before": [c.model_dump() for c in around if c.ordinal < chunk.ordinal],
+            "after": [c.model_dump() for c in around if c.ordinal > chunk.ordinal],
+        }
+        if args.json:
+            self.emit(payload)
+        else:
+            print(source_line(meta, chunk.location), file=self.out)
+            for passage in around:
+                marker = ">" if passage.chunk_id == chunk.chunk_id else " "
+                print(f"\n{marker} [{passage.location}]\n{passage.text.strip()}", file=self.out)
+        return 0
+
+    def docs(self, args: argparse.Namespace) -> int:
+        store = self.services.store
+        documents = sorted(store.documents(), key=lambda m: (m.date or dt.date.min, m.source))
+        rows = [{
+            "doc_id": m.doc_id, "source": m.source, "title": m.title, "council": m.council, "body": m.body,
+            "date": iso_date(m), "date_precision": m.date_precision, "type": m.doc_type, "url": m.url,
+            "inferred": m.inferred, "passages": len(store.document_chunks(m.doc_id)),
+        } for m in documents]
+        if args.json:
+            self.emit({"documents": rows})
+            return 0
+        for m, row in zip(documents, rows):
+            flag = " (metadata inferred from the text)" if m.inferred else ""
+            print(f"{display_date(m) or 'undated':>11}  {m.doc_type:<8} {m.council or '-'} · {m.title} "
+                  f"[{m.source}, {row['passages']} passages]{flag}", file=self.out)
+        return 0
+
+    def eval(self, args: argparse.Namespace) -> int:
+        from bot.evaluation import evaluate, render_report
+
+        report = evaluate(self.services, args.questions)
+        self.emit(report.model_dump()) if args.json else print(render_report(report), file=self.out)
+        return 0
+
+    def console(self, args: argparse.Namespace) -> int:
+        from bot.console import run_console
+
+        return run_console(self.services, self.stdin, self.out)
+
+    def start(self, args: argparse.Namespace) -> int:
+        self.index(argparse.Namespace(rebuild=False, json=False))
+        return self.console(args)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = load_settings(corpus_dir=args.corpus, index_dir=args.index_dir)
+        cli = Cli(Services(settings))
+        return getattr(cli, args.command)(args)
+    except (QueryError, EngineError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,70 @@
+"""The long-lived objects a command needs, built once in `main()` and passed to every adapter."""
+
+from __future__ import annotations
+
+import threading
+from functools import cached_property
+from pathlib import Path
+
+from bot.answering import Answerer
+from bot.settings import Settings
+from index.embedding import Embedder
+from index.indexer import Indexer, IndexReport
+from index.search import Searcher
+from index.store import IndexStore
+
+
+class Services:
+    """Lazily loads the model and the index, so `docs` and `quote` start without the model.
+
+    `reindex` builds a new generation and swaps it in under a lock: a question being answered keeps
+    the store it started with, and the next one gets the new index — never a mix of both.
+    """
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self._swap = threading.Lock()
+        self._store: IndexStore | None = None
+        self._searcher: Searcher | None = None
+
+    @property
+    def corpus(self) -> Path:
+        return self.settings.corpus_dir
+
+    @property
+    def index_dir(self) -> Path:
+        return self.settings.index_dir
+
+    @cached_property
+    def embedder(self) -> Embedder:
+        return Embedder(self.settings.model)
+
+    @property
+    def store(self) -> IndexStore:
+        """The live index; opening it needs no model, but one built with another model is refused."""
+        with self._swap:
+            if self._store is None:
+                self._store = IndexStore.open(self.index_dir, model=self.settings.model)
+            return self._store
+
+    @property
+    def searcher(self) -> Searcher:
+        store = self.store
+        with self._swap:
+            if self._searcher is None or self._searcher.store is not store:
+                self._searcher = Searcher(store, self.embedder)
+            return self._searcher
+
+    @property
+    def answerer(self) -> Answerer:
+        return Answerer(self.searcher, self.settings.min_relevance, self.settings.max_quote_chars)
+
+    def reindex(self, rebuild: bool = False, progress: bool = False, say=lambda _: None) -> IndexReport:
+        """Bring the index up to date with the corpus, then serve the new generation."""
+        indexer = Indexer(self.embedder, max_file_bytes=self.settings.max_file_bytes)
+        report = indexer.run(self.corpus, self.index_dir, rebuild=rebuild, progress=progress, say=say)
+        fresh = IndexStore.open(self.index_dir, model=self.settings.model)
+        searcher = Searcher(fresh, self.embedder)
+        with self._swap:
+            self._store, self._searcher = fresh, searcher
+        return report

