@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-from functools import cached_property
 from pathlib import Path
 
 from bot.answering import Answerer
@@ -21,8 +20,9 @@ class Services:
     the store it started with, and the next one gets the new index — never a mix of both.
     """
 
-    def __init__(self, settings: Settings):
+    def __init__(self, settings: Settings, embedder: Embedder | None = None):
         self.settings = settings
+        self._embedder = embedder
         self._swap = threading.Lock()
         self._store: IndexStore | None = None
         self._searcher: Searcher | None = None
@@ -35,9 +35,12 @@ class Services:
     def index_dir(self) -> Path:
         return self.settings.index_dir
 
-    @cached_property
+    @property
     def embedder(self) -> Embedder:
-        return Embedder(self.settings.model)
+        with self._swap:
+            if self._embedder is None:
+                self._embedder = Embedder(self.settings.model)
+            return self._embedder
 
     @property
     def store(self) -> IndexStore:
@@ -49,10 +52,10 @@ class Services:
 
     @property
     def searcher(self) -> Searcher:
-        store = self.store
+        store, embedder = self.store, self.embedder
         with self._swap:
             if self._searcher is None or self._searcher.store is not store:
-                self._searcher = Searcher(store, self.embedder)
+                self._searcher = Searcher(store, embedder)
             return self._searcher
 
     @property

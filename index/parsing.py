@@ -53,7 +53,7 @@ def parse_file(path: Path, source: str, max_bytes: int = 20_000_000) -> ParsedDo
         lines = parser(path, data)
     except DocumentError:
         raise
-    except Exception as exc:  # hostile files make pypdf, python-docx, zipfile and lxml raise anything, RecursionError too
+    except Exception as exc:  # on hostile input pypdf, python-docx, zipfile, lxml raise anything, even RecursionError
         problem = f"cannot read this {_FORMAT_NAMES[suffix]} file, it looks truncated or corrupt ({_describe(exc)})"
         raise DocumentError(path, problem) from exc
     if not any(line.text.strip() for line in lines):

@@ -24,3 +24,23 @@ def shared_dir() -> Path:
     if not SHARED_DIR.is_dir():
         pytest.fail(f"{SHARED_DIR} is missing: the suite needs ../shared beside the checkout")
     return SHARED_DIR
+
+
+@pytest.fixture(scope="session")
+def embedder():
+    """The real model, loaded once for the whole run."""
+    from index.embedding import Embedder
+
+    return Embedder()
+
+
+@pytest.fixture(scope="session")
+def seed_services(tmp_path_factory, embedder, repo_root):
+    """Services over an index of the real seed corpus, built once into a temporary folder."""
+    from bot.services import Services
+    from bot.settings import Settings
+
+    index_dir = tmp_path_factory.mktemp("seed-index")
+    services = Services(Settings(corpus_dir=repo_root / "corpus", index_dir=index_dir, _env_file=None), embedder)
+    services.reindex()
+    return services
