@@ -83,9 +83,9 @@ def source_line(meta: DocumentMeta, location: str) -> str:
 class Answerer:
     """Turns questions into cited answers over one searcher."""
 
-    def __init__(self, searcher: Searcher, min_relevance: float = 0.6, max_quote_chars: int = 900):
+    def __init__(self, searcher: Searcher, min_relevance: float | None = None, max_quote_chars: int = 900):
         self.searcher = searcher
-        self.min_relevance = min_relevance
+        self.min_relevance = min_relevance if min_relevance is not None else searcher.store.manifest.relevance_threshold
         self.max_quote_chars = max_quote_chars
 
     def ask(self, question: str, filters: SearchFilters | None = None) -> Answer:
@@ -146,6 +146,8 @@ def best_excerpt(text: str, terms: set[str], limit: int) -> str:
     weights = [len(terms & set(analyse(sentence))) for sentence in sentences]
     best: tuple[int, int, int] | None = None
     for first in range(len(sentences)):
+        if weights[first] == 0 and best is not None:
+            continue  # a quote starts where the matching starts
         length, score = -1, 0
         for last in range(first, len(sentences)):
             length += len(sentences[last]) + 1

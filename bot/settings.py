@@ -21,9 +21,10 @@ class Settings(BaseSettings):
     corpus_dir: Path = Path("corpus")
     index_dir: Path = Path("var/index")
     model: str = "all-MiniLM-L6-v2"
-    min_relevance: float = Field(
-        0.6, ge=0.0, le=2.0,
-        description="cosine plus word coverage below which the documents are said not to cover a question",
+    min_relevance: float | None = Field(
+        None, ge=0.0, le=2.0,
+        description="relevance (cosine plus word coverage) below which the documents are said not to cover a "
+        "question; unset means the threshold measured on the corpus when it was indexed",
     )
     max_quote_chars: int = Field(900, ge=200, le=4000)
     max_file_bytes: int = Field(20_000_000, ge=1)

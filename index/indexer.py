@@ -9,12 +9,14 @@ from typing import Callable
 import numpy as np
 from pydantic import BaseModel
 
+from index.calibration import calibrate
 from index.chunking import ChunkerConfig, chunk_document, embed_prefix
 from index.embedding import Embedder
 from index.errors import DocumentError, IndexUnavailable
 from index.manifest import Manifest, load_manifest
 from index.parsing import SUPPORTED_SUFFIXES, parse_file
 from index.models import Line, ParsedDocument
+from index.search import Searcher
 from index.store import VECTORS, IndexStore, StoredDocument, faiss_id, write_generation
 from index.vectors import VectorIndex
 
@@ -61,6 +63,14 @@ class Indexer:
     def run(self, corpus: Path, index_dir: Path, rebuild: bool = False, progress: bool = False,
             say: Progress = lambda _: None) -> IndexReport:
         previous = None if rebuild else self._previous(index_dir, say)
+        try:
+            return self._run(corpus, index_dir, previous, progress, say)
+        finally:
+            if previous is not None:
+                previous.close()
+
+    def _run(self, corpus: Path, index_dir: Path, previous: IndexStore | None, progress: bool,
+             say: Progress) -> IndexReport:
         manifest = load_manifest(corpus)
         report = IndexReport(documents=0, passages=0, errors=list(manifest.errors), rebuilt=previous is None)
         stored = previous.stored_documents() if previous else {}
@@ -70,15 +80,15 @@ class Indexer:
             document = self._document(path, source, manifest, previous, stored, report)
             if document is not None:
                 documents.append(document)
-        current_sources = {doc.meta.source for doc in documents}
-        report.removed = sorted(set(stored) - current_sources)
-        vectors = self._vectors(documents, previous, report, progress, say)
-        dense = self._dense(documents, vectors, previous)
-        write_generation(index_dir, documents, vectors, dense, self.embedder.name, self.chunker)
-        if previous is not None:
-            previous.close()
+        report.removed = sorted(set(stored) - {doc.meta.source for doc in documents})
         report.documents = len(documents)
         report.passages = sum(len(doc.chunks) for doc in documents)
+        if previous is not None and not (report.added or report.changed or report.removed):
+            return report  # the live generation already says exactly this
+        vectors = self._vectors(documents, previous, report, progress, say)
+        dense = self._dense(documents, vectors, previous)
+        write_generation(index_dir, documents, vectors, dense, self.embedder.name, self.chunker,
+                         calibrate=lambda staged: calibrate(Searcher(staged, self.embedder)))
         return report
 
     def _previous(self, index_dir: Path, say: Progress) -> IndexStore | None:

@@ -25,7 +25,7 @@ class SearchConfig(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     candidates: int = 50
-    dense_weight: float = Field(0.3, ge=0.0, le=1.0)
+    dense_weight: float = Field(0.2, ge=0.0, le=1.0)
     duplicate_overlap: float = 0.8
 
 

@@ -16,10 +16,10 @@ import sqlite3
 import threading
 import uuid
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Sequence
 
 import numpy as np
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
 from index.chunking import ChunkerConfig
 from index.errors import IndexUnavailable
@@ -55,6 +55,7 @@ class IndexManifest(BaseModel):
     passages: int
     file_hashes: dict[str, str]
     checksums: dict[str, str]
+    relevance_threshold: float = Field(0.0, description="measured on this corpus by index.calibration")
 
 
 def faiss_id(chunk_id: str) -> int:
@@ -280,8 +281,15 @@ def write_generation(
     dense: VectorIndex,
     model: str,
     chunker: ChunkerConfig,
+    calibrate: Callable[["IndexStore"], float],
+    extra_files: dict[str, str] | None = None,
 ) -> Path:
-    """Write a complete generation beside the live one, then make it live with one atomic rename."""
+    """Write a complete generation beside the live one, then make it live with one atomic rename.
+
+    `calibrate` runs on the finished but not yet live generation (to measure the abstention threshold
+    on this very corpus); `extra_files` are small derived files (such as the visits timeline) that are
+    checksummed with the rest.
+    """
     index_dir.mkdir(parents=True, exist_ok=True)
     folder = index_dir / f"gen-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
     folder.mkdir()
@@ -289,13 +297,20 @@ def write_generation(
         lexical_texts = _write_passages(folder / PASSAGES, documents, vectors)
         dense.save(folder / VECTORS)
         LexicalIndex.build(lexical_texts).save(folder / LEXICAL)
-        files = [folder / PASSAGES, folder / VECTORS, *sorted((folder / LEXICAL).iterdir())]
+        for name, content in (extra_files or {}).items():
+            (folder / name).write_text(content, encoding="utf-8")
         manifest = IndexManifest(
             model=model, dim=dense.dim, chunker=chunker, vector_kind=dense.kind, built_at=dt.datetime.now(dt.UTC),
             documents=len(documents), passages=len(lexical_texts),
-            file_hashes={doc.meta.source: doc.file_hash for doc in documents},
-            checksums={str(path.relative_to(folder)): sha256_file(path) for path in files},
+            file_hashes={doc.meta.source: doc.file_hash for doc in documents}, checksums={},
         )
+        staged = IndexStore(folder, manifest)
+        try:
+            manifest.relevance_threshold = calibrate(staged)
+        finally:
+            staged.close()
+        files = [path for path in sorted(folder.rglob("*")) if path.is_file()]
+        manifest.checksums = {str(path.relative_to(folder)): sha256_file(path) for path in files}
         (folder / MANIFEST).write_text(manifest.model_dump_json(indent=2), encoding="utf-8")
         _fsync_tree(folder)
         _switch_current(index_dir, folder.name)

@@ -1,0 +1,121 @@
+"""The visit timeline's data, and the identity rules every stage shares (ids, councils, same-event)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any, Literal, NamedTuple
+
+from pydantic import BaseModel, SerializerFunctionWrapHandler, model_serializer
+
+Kind = Literal["full_inspection", "monitoring_visit", "focused_visit", "jtai", "improvement_review", "other"]
+Status = Literal["took_place", "planned", "anticipated"]
+Precision = Literal["day", "month", "season", "half-year", "year"]
+
+NOT_STATED = "not stated"
+
+
+class VisitSource(BaseModel):
+    """One passage that tells of the event; `quote` is verbatim from the chunk so it can be cited."""
+
+    chunk_id: str
+    source: str
+    title: str
+    date: dt.date | None
+    quote: str
+
+
+class VisitEvent(BaseModel):
+    """One inspection or visit, merged from every passage that mentions it."""
+
+    id: str
+    kind: Kind
+    ordinal: int | None
+    council: str | None
+    status: Status
+    when_text: str
+    start: dt.date | None
+    end: dt.date | None
+    precision: Precision
+    focus: str | None
+    curated: bool
+    sources: list[VisitSource]
+
+
+class Timeline(BaseModel):
+    """What is coming, what happened and what was expected but never confirmed, seen from `as_of`."""
+
+    as_of: dt.date
+    upcoming: list[VisitEvent]
+    past: list[VisitEvent] | None = None
+    unconfirmed: list[VisitEvent]
+
+    @model_serializer(mode="wrap")
+    def _omit_past_unless_asked(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """`past` is only part of the answer when the caller asked for it."""
+        data = handler(self)
+        if self.past is None:
+            data.pop("past", None)
+        return data
+
+
+class EventKey(NamedTuple):
+    """What decides whether two tellings are the same event."""
+
+    council: frozenset[str]
+    kind: str
+    ordinal: int | None
+    start: dt.date | None
+    end: dt.date | None
+    plural: bool = False
+
+
+_GENERIC_COUNCIL_WORDS = frozenset(
+    {"council", "city", "borough", "county", "metropolitan", "district", "of", "the", "and", "london", "royal"}
+)
+
+
+def council_key(name: str | None) -> frozenset[str]:
+    """Distinctive words of a council name, so 'Nottingham' and 'Nottingham City Council' compare equal."""
+    words = frozenset(re.findall(r"[a-z0-9]+", (name or "").casefold().replace("&", " and ")))
+    return (words - _GENERIC_COUNCIL_WORDS) or words
+
+
+def council_matches(query: str, council: str | None) -> bool:
+    """Case-insensitive and tolerant of the 'City Council' suffixes people leave off."""
+    wanted, have = council_key(query), council_key(council)
+    return bool(wanted and have) and (wanted <= have or have <= wanted)
+
+
+def ranges_overlap(a_start: dt.date | None, a_end: dt.date | None, b_start: dt.date | None, b_end: dt.date | None) -> bool:
+    """Open ends reach forever; a range with neither end overlaps nothing."""
+    if (a_start is None and a_end is None) or (b_start is None and b_end is None):
+        return False
+    return (a_start or dt.date.min) <= (b_end or dt.date.max) and (b_start or dt.date.min) <= (a_end or dt.date.max)
+
+
+def same_event(a: EventKey, b: EventKey) -> bool:
+    """Same council and kind, and either the same ordinal or overlapping dates without clashing ordinals."""
+    if a.council != b.council or a.kind != b.kind or a.plural != b.plural:
+        return False
+    if a.ordinal is not None and b.ordinal is not None:
+        return a.ordinal == b.ordinal
+    return ranges_overlap(a.start, a.end, b.start, b.end)
+
+
+def key_of(event: VisitEvent) -> EventKey:
+    return EventKey(council_key(event.council), event.kind, event.ordinal, event.start, event.end)
+
+
+def event_id(council: str | None, kind: str, ordinal: int | None, start: dt.date | None) -> str:
+    """Built from what the documents state, not from positions, so re-indexing gives the same id."""
+    slug = re.sub(r"[^a-z0-9]+", "-", (council or "unknown").casefold()).strip("-")
+    tail = str(ordinal) if ordinal is not None else start.isoformat() if start else "undated"
+    return f"{slug}:{kind}:{tail}"
+
+
+def chronological(event: VisitEvent) -> tuple[dt.date, dt.date, str]:
+    """Sort key: when it (starts to) happen; an undated event sits at the date of its earliest source."""
+    source_dates = [s.date for s in event.sources if s.date]
+    when = event.start or event.end or min(source_dates, default=dt.date.max)
+    return when, event.end or dt.date.max, event.id
