@@ -6,17 +6,25 @@ Every adapter (command line, console, Discord) calls this and only renders what 
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 import unicodedata
+from typing import Callable
 
 from pydantic import BaseModel
 
+from bot.timeline_answers import asks_about_visits, timeline_lead
 from index.chunking import sentence_spans
 from index.lexical import analyse
 from index.models import Chunk, DocumentMeta, SearchFilters, SearchHit
 from index.search import Searcher
+from index.visits import Timeline, VisitEvent
+
+TimelineSource = Callable[[dt.date, str | None], Timeline]
 
 MAX_QUERY_CHARS = 1000
 _MAX_CITATIONS = 3
+_LEADING_BULLET = re.compile(r"^[-•◼▪●■*·–]\s+")
 _CLOSE_TO_BEST = 0.25
 
 
@@ -83,19 +91,49 @@ def source_line(meta: DocumentMeta, location: str) -> str:
 class Answerer:
     """Turns questions into cited answers over one searcher."""
 
-    def __init__(self, searcher: Searcher, min_relevance: float | None = None, max_quote_chars: int = 900):
+    def __init__(self, searcher: Searcher, min_relevance: float | None = None, max_quote_chars: int = 900,
+                 timeline: TimelineSource | None = None, today: Callable[[], dt.date] = dt.date.today):
         self.searcher = searcher
         self.min_relevance = min_relevance if min_relevance is not None else searcher.store.manifest.relevance_threshold
         self.max_quote_chars = max_quote_chars
+        self.timeline = timeline
+        self.today = today
 
     def ask(self, question: str, filters: SearchFilters | None = None) -> Answer:
         question = clean_query(question)
         hits = self.searcher.search(question, k=5, filters=filters)
+        lead = self._timeline_lead(question, filters)
         chosen = self._relevant(hits)
-        if not chosen:
+        if not chosen and lead is None:
             return Answer(question=question, found=False, answer=self._not_covered(hits), citations=[])
-        citations = self._quote(question, chosen)
-        return Answer(question=question, found=True, answer=_render(citations, chosen), citations=citations)
+        citations = self._timeline_citations(question, lead[1]) if lead else []
+        citations += self._quote(question, [hit for hit in chosen if hit.chunk.chunk_id not in
+                                            {c.chunk_id for c in citations}], start=len(citations),
+                                 budget=self.max_quote_chars - sum(len(c.quote) for c in citations))
+        text = self._render(citations)
+        return Answer(question=question, found=True, answer=f"{lead[0]}\n\n{text}" if lead else text,
+                      citations=citations)
+
+    def _timeline_lead(self, question: str, filters: SearchFilters | None) -> tuple[str, VisitEvent] | None:
+        if self.timeline is None or not asks_about_visits(question):
+            return None
+        council = filters.council if filters else None
+        return timeline_lead(question, self.timeline(self.today(), council))
+
+    def _timeline_citations(self, question: str, event: VisitEvent) -> list[Citation]:
+        """The event's own quotes, newest document first, within two citations and half the quote budget."""
+        citations: list[Citation] = []
+        budget = self.max_quote_chars // 2
+        terms = set(analyse(f"{question} {event.when_text}"))
+        for source in sorted(event.sources, key=lambda s: s.date or dt.date.min, reverse=True):
+            chunk = self.searcher.store.chunk(source.chunk_id)
+            quote = best_excerpt(source.quote, terms, budget) if chunk is not None else ""
+            if not quote or len(quote) > budget or len(citations) == 2:
+                continue
+            budget -= len(quote)
+            meta = self.searcher.store.document(chunk.doc_id)
+            citations.append(_citation(len(citations) + 1, meta, chunk, quote))
+        return citations
 
     def _relevant(self, hits: list[SearchHit]) -> list[SearchHit]:
         """Passages worth quoting: the best one if it clears the threshold, and any close to it."""
@@ -105,9 +143,8 @@ class Answerer:
         floor = relevant[0].relevance - _CLOSE_TO_BEST
         return [relevant[0]] + [hit for hit in relevant[1:] if hit.relevance >= floor][: _MAX_CITATIONS - 1]
 
-    def _quote(self, question: str, hits: list[SearchHit]) -> list[Citation]:
+    def _quote(self, question: str, hits: list[SearchHit], start: int, budget: int) -> list[Citation]:
         terms = set(analyse(question))
-        budget = self.max_quote_chars
         citations: list[Citation] = []
         for index, hit in enumerate(hits):
             share = budget if len(hits) == 1 else int(budget * 0.6) if index == 0 else budget // (len(hits) - index)
@@ -115,12 +152,14 @@ class Answerer:
             if not quote or len(quote) > budget:
                 break
             budget -= len(quote)
-            citations.append(Citation(
-                n=len(citations) + 1, chunk_id=hit.chunk.chunk_id, doc_id=hit.document.doc_id,
-                source=hit.document.source, title=hit.document.title, date=iso_date(hit.document),
-                location=hit.chunk.location, quote=quote,
-            ))
+            citations.append(_citation(start + len(citations) + 1, hit.document, hit.chunk, quote))
         return citations
+
+    def _render(self, citations: list[Citation]) -> str:
+        quotes = "\n".join(f"“{c.quote}” [{c.n}]" for c in citations)
+        store = self.searcher.store
+        sources = "\n".join(f"[{c.n}] {source_line(store.document(c.doc_id), c.location)}" for c in citations)
+        return f"{quotes}\n\nSources:\n{sources}"
 
     def _not_covered(self, hits: list[SearchHit]) -> str:
         topics = list(dict.fromkeys(_topic(hit.document, hit.chunk) for hit in hits))[:3]
@@ -128,6 +167,11 @@ class Answerer:
         if topics:
             lines.append("The nearest topics they do cover: " + "; ".join(topics) + ".")
         return "\n".join(lines)
+
+
+def _citation(n: int, meta: DocumentMeta, chunk: Chunk, quote: str) -> Citation:
+    return Citation(n=n, chunk_id=chunk.chunk_id, doc_id=meta.doc_id, source=meta.source, title=meta.title,
+                    date=iso_date(meta), location=chunk.location, quote=quote)
 
 
 def _topic(meta: DocumentMeta, chunk: Chunk) -> str:
@@ -139,6 +183,7 @@ def best_excerpt(text: str, terms: set[str], limit: int) -> str:
 
     Sentences are exact slices of the passage; only runs of white space are folded to one space.
     """
+    text = _LEADING_BULLET.sub("", text.strip())
     whole = " ".join(text.split())
     if len(whole) <= limit:
         return whole
@@ -165,10 +210,3 @@ def _cut_at_word(sentence: str, limit: int) -> str:
     """A sentence longer than the whole budget: its opening words, still a verbatim slice."""
     cut = sentence[:limit].rsplit(" ", 1)[0]
     return cut or sentence[:limit]
-
-
-def _render(citations: list[Citation], hits: list[SearchHit]) -> str:
-    metas = {hit.chunk.chunk_id: hit.document for hit in hits}
-    quotes = "\n".join(f"“{c.quote}” [{c.n}]" for c in citations)
-    sources = "\n".join(f"[{c.n}] {source_line(metas[c.chunk_id], c.location)}" for c in citations)
-    return f"{quotes}\n\nSources:\n{sources}"

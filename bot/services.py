@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 from pathlib import Path
 
@@ -11,6 +12,9 @@ from index.embedding import Embedder
 from index.indexer import Indexer, IndexReport
 from index.search import Searcher
 from index.store import IndexStore
+from index.visits import Timeline, VisitEvent, build_timeline, load_curated, merge_curated
+
+CURATED_VISITS = "visits.toml"
 
 
 class Services:
@@ -60,7 +64,16 @@ class Services:
 
     @property
     def answerer(self) -> Answerer:
-        return Answerer(self.searcher, self.settings.min_relevance, self.settings.max_quote_chars)
+        return Answerer(self.searcher, self.settings.min_relevance, self.settings.max_quote_chars,
+                        timeline=lambda as_of, council: self.timeline(as_of, council))
+
+    def visit_events(self) -> tuple[list[VisitEvent], list[str]]:
+        """Events extracted at index time, with staff corrections from the corpus's visits.toml on top."""
+        curated, errors = load_curated(self.corpus / CURATED_VISITS)
+        return merge_curated(self.store.visit_events(), curated), errors
+
+    def timeline(self, as_of: dt.date, council: str | None = None, include_past: bool = False) -> Timeline:
+        return build_timeline(self.visit_events()[0], as_of, council, include_past)
 
     def reindex(self, rebuild: bool = False, progress: bool = False, say=lambda _: None) -> IndexReport:
         """Bring the index up to date with the corpus, then serve the new generation."""

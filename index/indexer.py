@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from pathlib import Path
 from typing import Callable
 
@@ -17,7 +18,8 @@ from index.manifest import Manifest, load_manifest
 from index.parsing import SUPPORTED_SUFFIXES, parse_file
 from index.models import Line, ParsedDocument
 from index.search import Searcher
-from index.store import VECTORS, IndexStore, StoredDocument, faiss_id, write_generation
+from index.visits import VisitEvent, extract_events
+from index.store import FORMAT, VECTORS, VISITS, IndexStore, StoredDocument, faiss_id, write_generation
 from index.vectors import VectorIndex
 
 Progress = Callable[[str], None]
@@ -83,12 +85,15 @@ class Indexer:
         report.removed = sorted(set(stored) - {doc.meta.source for doc in documents})
         report.documents = len(documents)
         report.passages = sum(len(doc.chunks) for doc in documents)
-        if previous is not None and not (report.added or report.changed or report.removed):
+        unchanged = not (report.added or report.changed or report.removed)
+        if previous is not None and unchanged and previous.manifest.format == FORMAT:
             return report  # the live generation already says exactly this
         vectors = self._vectors(documents, previous, report, progress, say)
         dense = self._dense(documents, vectors, previous)
+        events = extract_events((doc.meta, doc.chunks) for doc in documents)
         write_generation(index_dir, documents, vectors, dense, self.embedder.name, self.chunker,
-                         calibrate=lambda staged: calibrate(Searcher(staged, self.embedder)))
+                         calibrate=lambda staged: calibrate(Searcher(staged, self.embedder)),
+                         extra_files={VISITS: _events_json(events)})
         return report
 
     def _previous(self, index_dir: Path, say: Progress) -> IndexStore | None:
@@ -162,3 +167,7 @@ class Indexer:
 def _as_parsed(source: str, text: str) -> ParsedDocument:
     """A stored text in the shape metadata inference reads, so an unchanged file need not be parsed again."""
     return ParsedDocument(source=source, lines=[Line(text=line) for line in text.split("\n")])
+
+
+def _events_json(events: list[VisitEvent]) -> str:
+    return json.dumps([event.model_dump(mode="json") for event in events], ensure_ascii=False, indent=1)

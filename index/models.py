@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -91,3 +92,20 @@ class SearchHit(BaseModel):
     def relevance(self) -> float:
         """Meaning plus word evidence: calibrated so that unrelated questions score well below related ones."""
         return (self.dense_score or 0.0) + self.coverage
+
+
+_GENERIC_COUNCIL_WORDS = frozenset(
+    {"council", "city", "borough", "county", "metropolitan", "district", "of", "the", "and", "london", "royal"}
+)
+
+
+def council_words(name: str | None) -> frozenset[str]:
+    """Distinctive words of a council name, so 'Nottingham' and 'Nottingham City Council' compare equal."""
+    words = frozenset(re.findall(r"[a-z0-9]+", (name or "").casefold().replace("&", " and ")))
+    return (words - _GENERIC_COUNCIL_WORDS) or words
+
+
+def council_matches(query: str | None, council: str | None) -> bool:
+    """Case-insensitive and tolerant of the 'City Council' suffixes people leave off."""
+    wanted, have = council_words(query), council_words(council)
+    return bool(wanted and have) and (wanted <= have or have <= wanted)

@@ -13,8 +13,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from index.embedding import Embedder
 from index.lexical import analyse, top_positions
-from index.models import SearchFilters, SearchHit
-from index.store import IndexStore, council_key, lexical_text
+from index.models import SearchFilters, SearchHit, council_words
+from index.store import IndexStore, lexical_text
 
 SearchMode = Literal["hybrid", "dense", "lexical"]
 
@@ -36,7 +36,7 @@ class Searcher:
         self.store = store
         self.embedder = embedder
         self.config = config
-        self._councils = _council_keys(store)
+        self._councils = _council_words(store)
 
     def search(self, query: str, k: int = 5, filters: SearchFilters | None = None,
                mode: SearchMode = "hybrid") -> list[SearchHit]:
@@ -106,8 +106,8 @@ class Searcher:
 
     def _with_named_council(self, query: str, filters: SearchFilters | None) -> SearchFilters | None:
         """A question that names exactly one indexed council is about that council."""
-        words = f" {council_key(query)} "
-        named = {key for key in self._councils if f" {key} " in words}
+        words = council_words(query)
+        named = {council for council, needed in self._councils.items() if needed <= words}
         if len(named) != 1:
             return filters
         base = filters.model_dump() if filters is not None else {}
@@ -120,6 +120,6 @@ def _overlap(a: set[str], b: set[str]) -> float:
     return len(a & b) / min(len(a), len(b))
 
 
-def _council_keys(store: IndexStore) -> set[str]:
-    """Councils as whole-word keys, so 'Hull' never matches inside 'Solihull'."""
-    return {key for key in (council_key(meta.council) for meta in store.documents() if meta.council) if key}
+def _council_words(store: IndexStore) -> dict[str, frozenset[str]]:
+    """Each council's distinctive words; whole words, so 'Hull' never matches inside 'Solihull'."""
+    return {meta.council: council_words(meta.council) for meta in store.documents() if meta.council}

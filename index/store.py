@@ -24,7 +24,8 @@ from pydantic import BaseModel, Field, ValidationError
 from index.chunking import ChunkerConfig
 from index.errors import IndexUnavailable
 from index.lexical import LexicalIndex
-from index.models import Chunk, DocumentMeta, SearchFilters
+from index.models import Chunk, DocumentMeta, SearchFilters, council_matches
+from index.visits import VisitEvent
 from index.vectors import VectorIndex, VectorKind
 
 CURRENT = "CURRENT"
@@ -32,6 +33,7 @@ PASSAGES = "passages.sqlite"
 VECTORS = "vectors.faiss"
 LEXICAL = "lexical"
 MANIFEST = "manifest.json"
+VISITS = "visits.json"
 
 _SCHEMA = """
 CREATE TABLE documents (doc_id TEXT PRIMARY KEY, source TEXT NOT NULL, meta TEXT NOT NULL,
@@ -43,9 +45,13 @@ CREATE INDEX chunks_by_doc ON chunks (doc_id, ordinal);
 """
 
 
+FORMAT = 2  # bump when a generation's files or derived data change, so the next build rewrites it
+
+
 class IndexManifest(BaseModel):
     """What an index was built with, and checksums that reveal a torn or corrupted file."""
 
+    format: int = 1  # manifests from before the field existed
     model: str
     dim: int
     chunker: ChunkerConfig
@@ -207,6 +213,13 @@ class IndexStore:
                 found[chunk_id] = np.frombuffer(blob, dtype=np.float32)
         return found
 
+    def visit_events(self) -> list[VisitEvent]:
+        """Inspection and visit events extracted from the documents when this generation was built."""
+        path = self.folder / VISITS
+        if not path.is_file():
+            return []
+        return [VisitEvent.model_validate(raw) for raw in json.loads(path.read_text(encoding="utf-8"))]
+
     def allowed_positions(self, filters: SearchFilters | None) -> np.ndarray | None:
         """0/1 per position for the passages the filters let through; None when nothing is filtered."""
         if filters is None or filters.is_empty():
@@ -223,18 +236,9 @@ def _chunk(row: Sequence[object]) -> Chunk:
     return Chunk(chunk_id=chunk_id, doc_id=doc_id, ordinal=ordinal, location=location, heading=heading, text=text)
 
 
-def council_key(name: str) -> str:
-    """'Nottingham City Council', 'nottingham city' and 'Nottingham' all give 'nottingham'."""
-    generic = {"council", "city", "borough", "county", "metropolitan", "district", "of", "the", "london", "royal"}
-    words = "".join(c if c.isalnum() else " " for c in name.lower().replace("&", " and ")).split()
-    return " ".join(w for w in words if w not in generic)
-
-
 def matches(meta: DocumentMeta, filters: SearchFilters) -> bool:
-    if filters.council is not None:
-        wanted = council_key(filters.council)
-        if not meta.council or not wanted or wanted not in council_key(meta.council):
-            return False
+    if filters.council is not None and not council_matches(filters.council, meta.council):
+        return False
     if filters.doc_types is not None and meta.doc_type not in filters.doc_types:
         return False
     if filters.date_from is not None and (meta.date is None or meta.date < filters.date_from):
@@ -300,7 +304,7 @@ def write_generation(
         for name, content in (extra_files or {}).items():
             (folder / name).write_text(content, encoding="utf-8")
         manifest = IndexManifest(
-            model=model, dim=dense.dim, chunker=chunker, vector_kind=dense.kind, built_at=dt.datetime.now(dt.UTC),
+            format=FORMAT, model=model, dim=dense.dim, chunker=chunker, vector_kind=dense.kind, built_at=dt.datetime.now(dt.UTC),
             documents=len(documents), passages=len(lexical_texts),
             file_hashes={doc.meta.source: doc.file_hash for doc in documents}, checksums={},
         )

@@ -15,7 +15,7 @@ from index.visits.models import (
     VisitEvent,
     VisitSource,
     chronological,
-    council_key,
+    council_words,
     event_id,
     same_event,
 )
@@ -72,7 +72,7 @@ def _dating_rank(m: Mention) -> tuple[object, ...]:
 
 def _mention_key(m: Mention) -> EventKey:
     span = m.span
-    return EventKey(council_key(m.where.meta.council), m.kind, m.ordinal,
+    return EventKey(council_words(m.where.meta.council), m.kind, m.ordinal,
                     span.start if span else None, span.end if span else None, m.plural)
 
 

@@ -8,6 +8,8 @@ from typing import Any, Literal, NamedTuple
 
 from pydantic import BaseModel, SerializerFunctionWrapHandler, model_serializer
 
+from index.models import council_matches, council_words
+
 Kind = Literal["full_inspection", "monitoring_visit", "focused_visit", "jtai", "improvement_review", "other"]
 Status = Literal["took_place", "planned", "anticipated"]
 Precision = Literal["day", "month", "season", "half-year", "year"]
@@ -70,23 +72,6 @@ class EventKey(NamedTuple):
     plural: bool = False
 
 
-_GENERIC_COUNCIL_WORDS = frozenset(
-    {"council", "city", "borough", "county", "metropolitan", "district", "of", "the", "and", "london", "royal"}
-)
-
-
-def council_key(name: str | None) -> frozenset[str]:
-    """Distinctive words of a council name, so 'Nottingham' and 'Nottingham City Council' compare equal."""
-    words = frozenset(re.findall(r"[a-z0-9]+", (name or "").casefold().replace("&", " and ")))
-    return (words - _GENERIC_COUNCIL_WORDS) or words
-
-
-def council_matches(query: str, council: str | None) -> bool:
-    """Case-insensitive and tolerant of the 'City Council' suffixes people leave off."""
-    wanted, have = council_key(query), council_key(council)
-    return bool(wanted and have) and (wanted <= have or have <= wanted)
-
-
 def ranges_overlap(a_start: dt.date | None, a_end: dt.date | None, b_start: dt.date | None, b_end: dt.date | None) -> bool:
     """Open ends reach forever; a range with neither end overlaps nothing."""
     if (a_start is None and a_end is None) or (b_start is None and b_end is None):
@@ -104,7 +89,7 @@ def same_event(a: EventKey, b: EventKey) -> bool:
 
 
 def key_of(event: VisitEvent) -> EventKey:
-    return EventKey(council_key(event.council), event.kind, event.ordinal, event.start, event.end)
+    return EventKey(council_words(event.council), event.kind, event.ordinal, event.start, event.end)
 
 
 def event_id(council: str | None, kind: str, ordinal: int | None, start: dt.date | None) -> str:

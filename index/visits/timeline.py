@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
-from index.visits.models import Timeline, VisitEvent, chronological, council_key, council_matches, ranges_overlap
+from index.visits.models import Timeline, VisitEvent, chronological, council_words, council_matches, ranges_overlap
 
 
 def _known_past(event: VisitEvent, as_of: dt.date) -> bool:
@@ -21,7 +21,7 @@ def _fulfilled(event: VisitEvent, events: list[VisitEvent]) -> bool:
     """An expectation is met when an event of its kind and council took place within its dates."""
     return any(
         other.status == "took_place" and other.kind == event.kind
-        and council_key(other.council) == council_key(event.council)
+        and council_words(other.council) == council_words(event.council)
         and ranges_overlap(other.start, other.end, event.start, event.end)
         for other in events if other is not event
     )
