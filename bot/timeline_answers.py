@@ -6,6 +6,7 @@ quotes that follow are the documents' own words, cited like any other passage.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 from index.visits import Timeline, VisitEvent
@@ -56,13 +57,18 @@ def describe(event: VisitEvent) -> str:
     return f"{ordinal}{KIND_NAMES[event.kind]} ({_STATUS_WORDS[event.status]}), {when}{focus}"
 
 
+def _finishes_first(event: VisitEvent) -> tuple[dt.date, dt.date]:
+    """'Next' is the event that must happen soonest: mid-April comes before 'sometime during 2024'."""
+    return event.end or event.start or dt.date.max, event.start or dt.date.min
+
+
 def timeline_lead(question: str, timeline: Timeline) -> tuple[str, VisitEvent] | None:
     """The timeline's answer to a question about the next visit, and the event it rests on."""
     kind = _wanted_kind(question)
     as_of = timeline.as_of.strftime("%-d %b %Y")
     upcoming = _of_kind(timeline.upcoming, kind)
     if upcoming:
-        event = upcoming[0]
+        event = min(upcoming, key=_finishes_first)
         return f"Next on the visits timeline (as of {as_of}): {describe(event)}.", event
     unconfirmed = _of_kind(timeline.unconfirmed, kind)
     if unconfirmed:

@@ -66,13 +66,33 @@ def _problem(error: Any) -> str:
     return f"{error['msg'].removeprefix('Value error, ')} (got {value!r})"
 
 
-def _line_of(lines: list[str], headers: list[int], entry: int, field: str) -> int:
-    """1-based line of `field` inside the entry's table, else of the table's [[visit]] header."""
-    if entry >= len(headers):
-        return 1
-    stop = headers[entry + 1] if entry + 1 < len(headers) else len(lines)
+def _line_of(block: list[str], first_line: int, field: str) -> int:
+    """1-based file line of `field` inside an entry, else of the entry's [[visit]] header."""
     pattern = re.compile(rf"^\s*[\"']?{re.escape(field)}[\"']?\s*=")
-    return next((i + 1 for i in range(headers[entry], stop) if pattern.match(lines[i])), headers[entry] + 1)
+    return next((first_line + i for i, line in enumerate(block) if pattern.match(line)), first_line)
+
+
+def _entries(lines: list[str]) -> list[tuple[int, list[str]]]:
+    """Each [[visit]] table with the file line it starts on, so one broken entry cannot hide the others."""
+    headers = [i for i, line in enumerate(lines) if _HEADER.match(line)]
+    return [(start + 1, lines[start:stop]) for start, stop in zip(headers, headers[1:] + [len(lines)])]
+
+
+def _parse_entry(path: Path, number: int, first_line: int, block: list[str]) -> tuple[VisitEvent | None, list[str]]:
+    try:
+        tables = tomllib.loads("\n".join(block)).get("visit", [])
+    except tomllib.TOMLDecodeError as exc:
+        line = re.search(r"at line (\d+)", str(exc))
+        offset = int(line.group(1)) - 1 if line else 0
+        field = re.match(r"\s*([\w-]+)\s*=\s*(.*)", block[offset] if offset < len(block) else "")
+        named = f" '{field.group(1)}': cannot read {field.group(2).strip()!r} as TOML" if field else ""
+        return None, [f"{path} line {first_line + offset}: visit {number}{named} ({str(exc).split(' (at line')[0]})"]
+    try:
+        return CuratedVisit.model_validate(tables[0] if tables else {}).event(), []
+    except ValidationError as exc:
+        named = [(str(e["loc"][0]) if e["loc"] else "visit", e) for e in exc.errors()]
+        found = sorted((_line_of(block, first_line, name), name, _problem(e)) for name, e in named)
+        return None, [f"{path} line {line}: visit {number} '{name}': {problem}" for line, name, problem in found]
 
 
 def load_curated(path: Path) -> tuple[list[VisitEvent], list[str]]:
@@ -83,24 +103,12 @@ def load_curated(path: Path) -> tuple[list[VisitEvent], list[str]]:
         return [], []
     except (OSError, UnicodeDecodeError) as exc:
         return [], [f"{path}: cannot read: {exc}"]
-    try:
-        entries = tomllib.loads(text).get("visit", [])
-    except tomllib.TOMLDecodeError as exc:
-        line = re.search(r"at line (\d+)", str(exc))
-        return [], [f"{path} line {line.group(1) if line else 1}: {str(exc).split(' (at line')[0]}"]
-    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
-        return [], [f"{path} line 1: 'visit' must be a list of [[visit]] tables"]
-    lines = text.splitlines()
-    headers = [i for i, line in enumerate(lines) if _HEADER.match(line)]
     events: list[VisitEvent] = []
     errors: list[str] = []
-    for n, entry in enumerate(entries):
-        try:
-            events.append(CuratedVisit.model_validate(entry).event())
-        except ValidationError as exc:
-            named = [(str(e["loc"][0]) if e["loc"] else "visit", e) for e in exc.errors()]
-            found = sorted((_line_of(lines, headers, n, name), name, _problem(e)) for name, e in named)
-            errors += [f"{path} line {line}: visit {n + 1} '{name}': {problem}" for line, name, problem in found]
+    for number, (first_line, block) in enumerate(_entries(text.splitlines()), start=1):
+        event, problems = _parse_entry(path, number, first_line, block)
+        events += [event] if event else []
+        errors += problems
     return events, errors
 
 

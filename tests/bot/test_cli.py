@@ -1,0 +1,108 @@
+"""The command line's JSON shapes, batches and error exits, run in-process over the real seed index."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+
+import pytest
+
+from bot.cli import Cli, build_parser, main
+
+SEARCH_KEYS = {"rank", "score", "chunk_id", "doc_id", "source", "title", "date", "location", "text"}
+CITATION_KEYS = {"n", "chunk_id", "doc_id", "source", "title", "date", "location", "quote"}
+
+
+def run(services, *argv: str, stdin: str = "") -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    args = build_parser().parse_args(list(argv))
+    status = getattr(Cli(services, out=out, err=err, stdin=io.StringIO(stdin)), args.command)(args)
+    return status, out.getvalue(), err.getvalue()
+
+
+def test_search_json_shape(seed_services):
+    status, out, _ = run(seed_services, "search", "agency staff costs", "--k", "3", "--json")
+    payload = json.loads(out)
+    assert status == 0 and set(payload) == {"query", "results"}
+    assert payload["query"] == "agency staff costs"
+    assert [r["rank"] for r in payload["results"]] == [1, 2, 3]
+    assert all(set(r) == SEARCH_KEYS for r in payload["results"])
+    assert all(r["source"].endswith(".txt") for r in payload["results"])
+
+
+def test_ask_json_shape(seed_services):
+    status, out, _ = run(seed_services, "ask", "How much can agency social workers earn?", "--json")
+    payload = json.loads(out)
+    assert status == 0 and set(payload) == {"question", "found", "answer", "citations"}
+    assert payload["found"] is True
+    assert all(set(c) == CITATION_KEYS for c in payload["citations"])
+    assert "upwards of £30 an hour" in payload["answer"]
+
+
+def test_batch_reads_json_lines_and_survives_bad_ones(seed_services):
+    lines = "\n".join([
+        json.dumps({"id": 1, "query": "Who designed the practice conference?"}),
+        "this is not json",
+        json.dumps({"id": "two", "query": ""}),
+        json.dumps({"id": 3, "nothing": "here"}),
+        json.dumps({"id": 4, "query": "x" * 1001}),
+        json.dumps({"id": 5, "query": "How many children were in care in 2016?"}),
+    ])
+    status, out, _ = run(seed_services, "ask", "--batch", "--json", stdin=lines)
+    replies = [json.loads(line) for line in out.splitlines()]
+    assert status == 0 and len(replies) == 6
+    assert replies[0]["id"] == 1 and replies[0]["found"] is True
+    assert replies[1] == {"id": None, "error": replies[1]["error"]} and "not JSON" in replies[1]["error"]
+    assert replies[2]["id"] == "two" and "empty" in replies[2]["error"]
+    assert replies[3]["id"] == 3 and "error" in replies[3]
+    assert replies[4]["id"] == 4 and "1000" in replies[4]["error"]
+    assert replies[5]["id"] == 5 and set(replies[5]) == {"id", "question", "found", "answer", "citations"}
+
+
+def test_search_batch_carries_ids(seed_services):
+    status, out, _ = run(seed_services, "search", "--batch", "--json",
+                         stdin=json.dumps({"id": 7, "query": "practice conference"}) + "\n")
+    reply = json.loads(out)
+    assert reply["id"] == 7 and set(reply) == {"id", "query", "results"}
+
+
+def test_quote_returns_the_whole_passage_with_neighbours(seed_services):
+    hit = seed_services.searcher.search("Personal Advisors plan with Care Leavers", k=1)[0]
+    status, out, _ = run(seed_services, "quote", hit.chunk.chunk_id, "--context", "1", "--json")
+    payload = json.loads(out)
+    assert status == 0 and payload["text"] == hit.chunk.text
+    assert payload["location"] == "para (m)"
+    assert [c["location"] for c in payload["before"]] == ["para (l)"]
+    assert [c["location"] for c in payload["after"]] == ["para (n)"]
+
+
+def test_docs_json_lists_every_document(seed_services):
+    status, out, _ = run(seed_services, "docs", "--json")
+    documents = json.loads(out)["documents"]
+    assert status == 0 and len(documents) == 5
+    bury = next(d for d in documents if d["council"] == "Bury Council")
+    assert bury["type"] == "minutes" and bury["inferred"] is False and bury["passages"] > 0
+
+
+@pytest.mark.parametrize("argv", [
+    ["quote", "000000000000"],
+    ["ask", "   "],
+    ["ask", "x" * 1001],
+    ["search", "anything", "--k", "0"],
+])
+def test_bad_requests_exit_2_with_one_line(seed_services, monkeypatch, capsys, argv):
+    monkeypatch.setattr("bot.cli.Services", lambda settings: seed_services)
+    status = main(["--index-dir", str(seed_services.index_dir), *argv])
+    err = capsys.readouterr().err
+    assert status == 2
+    assert err.startswith("error: ") and err.count("\n") == 1
+
+
+def test_console_script_and_module_run(tmp_path):
+    """`python -m bot` runs without the model for commands that need none, and reports a missing index."""
+    result = subprocess.run([sys.executable, "-m", "bot", "--index-dir", str(tmp_path / "none"), "docs"],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2
+    assert "no index" in result.stderr and "python -m bot index" in result.stderr
