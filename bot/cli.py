@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import functools
 import json
 import sys
 from pathlib import Path
 from typing import Callable, TextIO
 
 from bot.answering import QueryError, clean_query, display_date, iso_date, source_line
+from bot.feedback import FeedbackStore
+from bot.handlers import Handlers
 from bot.services import Services
 from bot.settings import load_settings
 from index.errors import EngineError
@@ -50,6 +53,11 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--json", action="store_true")
 
     commands.add_parser("console", help="a chat in this terminal over the same handlers as the Discord bot")
+    serve = commands.add_parser("serve", help="run the Discord bot (needs BOT_DISCORD_TOKEN)")
+    serve.add_argument("--check", action="store_true",
+                       help="validate the settings and print the commands it would sync, as JSON, without connecting")
+    feedback = commands.add_parser("feedback", help="summary of the Helpful / Not helpful votes")
+    feedback.add_argument("--json", action="store_true")
     commands.add_parser("start", help="update the index, then run the Discord bot (or the console without a token)")
     return parser
 
@@ -87,9 +95,11 @@ def hit_json(rank: int, hit: SearchHit) -> dict:
 class Cli:
     """One method per command; each prints to `out` and returns the exit status."""
 
-    def __init__(self, services: Services, out: TextIO = sys.stdout, err: TextIO = sys.stderr, stdin: TextIO = sys.stdin):
+    def __init__(self, services: Services, out: TextIO | None = None, err: TextIO | None = None,
+                 stdin: TextIO | None = None):
+        """Streams default to the process's at call time, not import time, so captured output is seen."""
         self.services = services
-        self.out, self.err, self.stdin = out, err, stdin
+        self.out, self.err, self.stdin = out or sys.stdout, err or sys.stderr, stdin or sys.stdin
 
     def emit(self, payload: dict) -> None:
         print(json.dumps(payload, ensure_ascii=False), file=self.out, flush=True)
@@ -139,9 +149,9 @@ class Cli:
             request_id = None
             try:
                 request = json.loads(line)
+                request_id = request.get("id") if isinstance(request, dict) else None
                 if not isinstance(request, dict) or not isinstance(request.get("query"), str):
                     raise QueryError('each line must be a JSON object like {"id": 1, "query": "..."}')
-                request_id = request.get("id")
                 self.emit({"id": request_id, **run(clean_query(request["query"]))})
             except json.JSONDecodeError as error:
                 self.emit({"id": None, "error": f"line {number} is not JSON ({error.msg})"})
@@ -205,14 +215,36 @@ class Cli:
         self.emit(report.model_dump()) if args.json else print(render_report(report), file=self.out)
         return 0
 
+    @functools.cached_property
+    def handlers(self) -> Handlers:
+        return Handlers(self.services, FeedbackStore(self.services.settings.feedback_db))
+
     def console(self, args: argparse.Namespace) -> int:
         from bot.console import run_console
 
-        return run_console(self.services, self.stdin, self.out)
+        return run_console(self.handlers, self.stdin, self.out)
+
+    def serve(self, args: argparse.Namespace) -> int:
+        from bot import discord_cog
+
+        settings = self.services.settings
+        if args.check:
+            discord_cog.checked_token(settings)
+            self.emit(discord_cog.command_plan(self.handlers, settings))
+            return 0
+        discord_cog.serve(self.handlers, settings)
+        return 0
+
+    def feedback(self, args: argparse.Namespace) -> int:
+        summary = FeedbackStore(self.services.settings.feedback_db).summary()
+        self.emit(summary.model_dump(mode="json")) if args.json else print(summary.render(), file=self.out)
+        return 0
 
     def start(self, args: argparse.Namespace) -> int:
         self.index(argparse.Namespace(rebuild=False, json=False))
-        return self.console(args)
+        if self.services.settings.discord_token is None:
+            return self.console(args)
+        return self.serve(argparse.Namespace(check=False))
 
 
 def main(argv: list[str] | None = None) -> int:

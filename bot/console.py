@@ -1,42 +1,68 @@
-"""A chat in the terminal: type a question, or a command such as /quote ID or /docs."""
+"""A chat in the terminal over the same handlers as the Discord bot: type a question, or /help."""
 
 from __future__ import annotations
 
-from typing import TextIO
+import re
+from typing import Callable, TextIO
 
 from bot.answering import QueryError
-from bot.services import Services
-from index.errors import EngineError
+from bot.handlers import Handlers, Reply, failure
 
-HELP = "Ask a question in plain words, or: /ask QUESTION, /quote ID, /docs, /help, /quit"
+_OPTION = re.compile(r'\b(council|since|type):(?:"([^"]*)"|(\S+))')
+_QUIT = {"/quit", "/exit"}
 
 
-def run_console(services: Services, stdin: TextIO, out: TextIO) -> int:
-    print(f"Improvement bot — {len(services.store.documents())} documents. {HELP}", file=out, flush=True)
+def _ask(handlers: Handlers, rest: str, out: TextIO) -> Reply:
+    """'/ask QUESTION council:"Bury Council" since:2024-01-01 type:minutes' — options anywhere, quotes optional."""
+    options = {match[1]: match[2] if match[2] is not None else match[3] for match in _OPTION.finditer(rest)}
+    question = _OPTION.sub(" ", rest)
+    return handlers.ask(question, options.get("council"), options.get("since"), options.get("type"))
+
+
+def _quote(handlers: Handlers, rest: str, out: TextIO) -> Reply:
+    chunk_id, _, context = rest.strip().partition(" ")
+    if context.strip() and not context.strip().isdigit():
+        raise QueryError(f"'{context.strip()}' is not a number of passages; write /quote ID or /quote ID 2")
+    return handlers.quote(chunk_id, int(context or 0))
+
+
+def _docs(handlers: Handlers, rest: str, out: TextIO) -> Reply:
+    return handlers.docs(int(rest) if rest.strip().isdigit() else 1)
+
+
+def _reindex(handlers: Handlers, rest: str, out: TextIO) -> Reply:
+    return handlers.reindex(allowed=True, progress=lambda step: print(f"… {step}", file=out, flush=True))
+
+
+def _help(handlers: Handlers, rest: str, out: TextIO) -> Reply:
+    return handlers.help()
+
+
+ROUTES: dict[str, Callable[[Handlers, str, TextIO], Reply]] = {
+    "/ask": _ask, "/quote": _quote, "/docs": _docs, "/reindex": _reindex, "/help": _help,
+}
+
+
+def respond(handlers: Handlers, line: str, out: TextIO) -> Reply:
+    """One line typed: a /command with its arguments, or plain text asked as a question."""
+    command, _, rest = line.partition(" ") if line.startswith("/") else ("/ask", "", line)
+    route = ROUTES.get(command.lower())
+    if route is None:
+        raise QueryError(f"there is no command {command}; type /help to see them, or /quit to leave")
+    return route(handlers, rest, out)
+
+
+def run_console(handlers: Handlers, stdin: TextIO, out: TextIO) -> int:
+    print("Improvement bot: ask about the documents in your own words, or type /help. /quit leaves.", file=out)
     while True:
         print("> ", end="", file=out, flush=True)
         line = stdin.readline()
-        if not line or line.strip() in {"/quit", "/exit"}:
+        if not line or line.strip().lower() in _QUIT:
             return 0
         if not line.strip():
             continue
         try:
-            print(_respond(services, line.strip()), file=out, flush=True)
-        except (QueryError, EngineError) as error:
-            print(f"Sorry: {error}", file=out, flush=True)
-
-
-def _respond(services: Services, line: str) -> str:
-    command, _, rest = line.partition(" ") if line.startswith("/") else ("/ask", "", line)
-    if command == "/ask":
-        return services.answerer.ask(rest).answer
-    if command == "/quote":
-        chunk = services.store.chunk(rest.strip().lower())
-        if chunk is None:
-            raise QueryError(f"no passage has id '{rest.strip()}'")
-        return f"[{chunk.location}] {chunk.text.strip()}"
-    if command == "/docs":
-        return "\n".join(f"- {m.title} ({m.council or 'council unknown'})" for m in services.store.documents())
-    if command == "/help":
-        return HELP
-    raise QueryError(f"unknown command {command}; {HELP}")
+            reply = respond(handlers, line.strip(), out)
+        except Exception as error:  # noqa: BLE001 — the chat goes on; the details are logged with a reference
+            reply = failure(error)
+        print(reply.as_text(), file=out, flush=True)

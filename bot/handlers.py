@@ -1,0 +1,414 @@
+"""Every command the bot understands, written once for Discord and the console alike.
+
+A handler takes plain arguments and returns a `Reply`: unescaped text plus buttons as data. Adapters only
+render it — Discord escapes it and fits it into embed limits, the console prints `Reply.as_text()` — so
+the two can never disagree about what was found. Handlers block (they embed and search): async adapters
+call them in a worker thread.
+
+Adding a command (the next one is `/visits as_of council include_past`): a method on `Handlers` returning a
+`Reply`, its entry in `COMMANDS` (usage and the one-line summary Discord shows), one app command in
+`bot.discord_cog.AnswersCog` that calls `self._run(...)`, and one entry in `bot.console.ROUTES`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+import secrets
+import threading
+import time
+from collections import OrderedDict
+from typing import Callable, Literal
+
+from pydantic import BaseModel
+
+from bot.answering import Answer, QueryError, display_date
+from bot.feedback import FeedbackStore
+from bot.services import Services
+from index.errors import EngineError
+from index.models import DOC_TYPES, Chunk, DocumentMeta, SearchFilters
+from index.store import IndexStore
+
+log = logging.getLogger(__name__)
+
+DOCS_PER_PAGE = 10
+MORE_PER_PRESS = 3
+MAX_CONTEXT = 3
+MAX_TOPICS = 8
+MAX_CHOICES = 25
+
+SOURCES_HEADING = "\n\nSources:\n"  # where the answering core's text turns to its sources, shown here as fields
+ButtonAction = Literal["passage", "more", "vote", "docs"]
+IN_PLACE_ACTIONS: frozenset[str] = frozenset({"docs"})  # their reply replaces the message they are on (paging)
+
+
+class CommandHelp(BaseModel):
+    usage: str
+    summary: str
+
+
+COMMANDS: dict[str, CommandHelp] = {
+    "ask": CommandHelp(
+        usage="/ask QUESTION [council:NAME] [since:YYYY-MM-DD] [type:minutes|report|letter|news]",
+        summary="Answer a question with verbatim quotes from the documents and their sources",
+    ),
+    "quote": CommandHelp(usage="/quote ID [context:0-3]",
+                         summary="Show a whole passage, optionally with the ones around it"),
+    "docs": CommandHelp(usage="/docs [page]", summary="List the documents the bot can quote from"),
+    "reindex": CommandHelp(usage="/reindex", summary="Re-read the document folder (Manage Server only)"),
+    "help": CommandHelp(usage="/help", summary="How to ask questions and what the bot can do"),
+}
+
+
+class Button(BaseModel):
+    """A button as data; pressing it calls `Handlers.press(action, argument, user)`."""
+
+    label: str
+    action: ButtonAction
+    argument: str
+    style: Literal["primary", "secondary", "success", "danger"] = "secondary"
+
+
+class Field(BaseModel):
+    """A titled block; `url` links it to its source document; `cut_hint` says where to read on if it is cut."""
+
+    name: str
+    value: str
+    url: str | None = None
+    cut_hint: str = ""
+
+
+class Choice(BaseModel):
+    """An autocomplete suggestion: what the user sees, and what is filled in."""
+
+    name: str
+    value: str
+
+
+class Reply(BaseModel):
+    """What any command returns: plain unescaped text, structured so each adapter can lay it out."""
+
+    title: str = ""
+    url: str | None = None
+    description: str = ""
+    fields: list[Field] = []
+    footer: str = ""
+    buttons: list[Button] = []
+    ephemeral: bool = False
+    cut_hint: str = ""
+    topic: str = ""  # what a question was about: names the thread a channel answer goes in
+
+    def as_text(self) -> str:
+        """The console's rendering: the same content, top to bottom."""
+        blocks = [_with_url(self.title, self.url), self.description]
+        blocks += [f"{field.name}\n{_with_url(field.value, field.url)}" for field in self.fields]
+        blocks.append(self.footer)
+        return "\n\n".join(block for block in blocks if block)
+
+
+def _with_url(text: str, url: str | None) -> str:
+    return f"{text} <{url}>" if text and url else text
+
+
+class AskedQuestion(BaseModel):
+    """What a 'More results' or feedback button needs to know about the answer it sits under."""
+
+    question: str
+    filters: SearchFilters | None
+    cited: list[str]
+    shown: list[str]
+
+
+class RecentAnswers:
+    """The last few hundred answers by short id, so buttons need not carry a whole question in their id."""
+
+    def __init__(self, capacity: int = 500):
+        self.capacity = capacity
+        self._items: OrderedDict[str, AskedQuestion] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def add(self, asked: AskedQuestion) -> str:
+        answer_id = secrets.token_hex(4)
+        with self._lock:
+            self._items[answer_id] = asked
+            while len(self._items) > self.capacity:
+                self._items.popitem(last=False)
+        return answer_id
+
+    def get(self, answer_id: str) -> AskedQuestion | None:
+        with self._lock:
+            return self._items.get(answer_id)
+
+    def mark_shown(self, answer_id: str, chunk_ids: list[str]) -> None:
+        with self._lock:
+            if answer_id in self._items:
+                self._items[answer_id].shown.extend(chunk_ids)
+
+
+class Cooldown:
+    """One question per user per `seconds`, so nobody can queue up the model for everyone else."""
+
+    def __init__(self, seconds: float, clock: Callable[[], float] = time.monotonic):
+        self.seconds = seconds
+        self.clock = clock
+        self._last: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def wait(self, user: str) -> float:
+        """Seconds the user must still wait; 0 means go ahead (and starts their next wait)."""
+        now = self.clock()
+        with self._lock:
+            left = self._last.get(user, -self.seconds) + self.seconds - now
+            if left > 0:
+                return left
+            self._last = {key: at for key, at in self._last.items() if at + self.seconds > now}
+            self._last[user] = now
+            return 0.0
+
+
+def too_soon(seconds_left: float) -> Reply:
+    return Reply(ephemeral=True, description=(
+        f"You asked a moment ago — please wait {max(1, round(seconds_left))} more seconds before asking again."
+    ))
+
+
+def failure(error: BaseException) -> Reply:
+    """One short message with a reference id; the details go to the log under the same id."""
+    reference = secrets.token_hex(4)
+    if isinstance(error, QueryError):
+        log.info("reference %s: refused a request: %s", reference, error)
+        text = f"Sorry: {error}. (reference {reference})"
+    else:
+        log.error("reference %s: %s", reference, type(error).__name__, exc_info=error)
+        detail = str(error) if isinstance(error, EngineError) else "something went wrong on my side"
+        text = f"Sorry: {detail}. Staff can find the details in the log under reference {reference}."
+    return Reply(ephemeral=True, description=text)
+
+
+def citation_line(meta: DocumentMeta, location: str) -> str:
+    """'Ofsted monitoring visit · Children and Young People Scrutiny Committee · 15 Jan 2025 · para 3.1'."""
+    return " · ".join(part for part in (meta.title, meta.body, display_date(meta), location) if part)
+
+
+def parse_filters(council: str | None, since: str | None, doc_type: str | None) -> SearchFilters | None:
+    """The optional /ask restrictions, checked here so every adapter gives the same one-line errors."""
+    date_from = None
+    if since and since.strip():
+        try:
+            date_from = dt.date.fromisoformat(since.strip())
+        except ValueError:
+            raise QueryError(f"'{since.strip()}' is not a date; write it as YYYY-MM-DD, e.g. 2024-01-31") from None
+    if doc_type and doc_type not in DOC_TYPES:
+        raise QueryError(f"'{doc_type}' is not a document type; use one of {', '.join(DOC_TYPES)}")
+    filters = SearchFilters(council=(council or "").strip() or None, date_from=date_from,
+                            doc_types=frozenset({doc_type}) if doc_type else None)
+    return None if filters.is_empty() else filters
+
+
+class Handlers:
+    """The commands, over the long-lived services built in `main()`."""
+
+    def __init__(self, services: Services, feedback: FeedbackStore, recent: RecentAnswers | None = None):
+        self.services = services
+        self.feedback = feedback
+        self.recent = recent or RecentAnswers()
+        self._reindexing = threading.Lock()
+
+    def ask(self, question: str, council: str | None = None, since: str | None = None,
+            doc_type: str | None = None) -> Reply:
+        filters = parse_filters(council, since, doc_type)
+        answerer = self.services.answerer
+        answer = answerer.ask(question, filters)
+        if not answer.found:
+            return self._not_found(answer, answerer.searcher.store)
+        return self._found(answer, filters, answerer.searcher.store)
+
+    def channel_question(self, text: str, bot_id: int | None = None) -> Reply:
+        """A message mentioning the bot or posted in a Q&A channel: the mention removed, then asked."""
+        if bot_id is not None:
+            text = re.sub(rf"<@!?{bot_id}>", " ", text)
+        if not text.strip():
+            return self.help()
+        return self.ask(text)
+
+    def _found(self, answer: Answer, filters: SearchFilters | None, store: IndexStore) -> Reply:
+        cited = [c.chunk_id for c in answer.citations]
+        asked = AskedQuestion(question=answer.question, filters=filters, cited=cited, shown=list(cited))
+        answer_id = self.recent.add(asked)
+        fields = []
+        for c in answer.citations:
+            meta = store.document(c.doc_id)
+            parts = (meta.body, display_date(meta), c.location, f"id {c.chunk_id}")
+            detail = " · ".join(part for part in parts if part)
+            fields.append(Field(name=f"[{c.n}] {meta.title}", value=detail, url=meta.url))
+        buttons = [Button(label=f"Show passage {c.n}", action="passage", argument=c.chunk_id) for c in answer.citations]
+        buttons.append(Button(label="More results", action="more", argument=answer_id))
+        return Reply(
+            title=answer.question, topic=answer.question,
+            description=answer.answer.rsplit(SOURCES_HEADING, 1)[0],
+            fields=fields, buttons=buttons + _vote_buttons(answer_id),
+            footer="Quoted word for word from the documents. /quote ID shows a whole passage.",
+            cut_hint="/quote an id from the sources below for the whole passage",
+        )
+
+    def _not_found(self, answer: Answer, store: IndexStore) -> Reply:
+        answer_id = self.recent.add(AskedQuestion(question=answer.question, filters=None, cited=[], shown=[]))
+        return Reply(
+            title=answer.question, topic=answer.question, description=answer.answer,
+            fields=[Field(name="Topics the documents cover", value=_topics(store.documents()))],
+            buttons=_vote_buttons(answer_id), footer="Try other words, or /docs to see every document.",
+        )
+
+    def more(self, answer_id: str) -> Reply:
+        """The next passages for an earlier question, beyond those already shown: read with care."""
+        asked = self.recent.get(answer_id)
+        if asked is None:
+            return _expired()
+        searcher = self.services.searcher
+        hits = searcher.search(asked.question, k=len(asked.shown) + MORE_PER_PRESS, filters=asked.filters)
+        fresh = [hit for hit in hits if hit.chunk.chunk_id not in asked.shown][:MORE_PER_PRESS]
+        self.recent.mark_shown(answer_id, [hit.chunk.chunk_id for hit in fresh])
+        if not fresh:
+            return Reply(ephemeral=True, title=asked.question, description="No further passages match this question.")
+        fields = [
+            Field(name=citation_line(hit.document, hit.chunk.location), value=_flat(hit.chunk.text),
+                  url=hit.document.url, cut_hint=f"/quote {hit.chunk.chunk_id}")
+            for hit in fresh
+        ]
+        return Reply(
+            ephemeral=True, title=asked.question, fields=fields,
+            description="Further passages, less closely matched than the answer: read them with care.",
+            buttons=[Button(label="More results", action="more", argument=answer_id)],
+        )
+
+    def vote(self, answer_id: str, helpful: bool, user: str) -> Reply:
+        asked = self.recent.get(answer_id)
+        if asked is None:
+            return _expired()
+        self.feedback.record(answer_id, asked.question, asked.cited, helpful, user)
+        thanks = "Thank you — glad it helped." if helpful else "Thank you — staff will look at what was missing."
+        return Reply(ephemeral=True, description=thanks)
+
+    def quote(self, chunk_id: str, context: int = 0, ephemeral: bool = False) -> Reply:
+        if not 0 <= context <= MAX_CONTEXT:
+            raise QueryError(f"context {context} is out of range; use 0 to {MAX_CONTEXT} passages either side")
+        store = self.services.store
+        chunk = store.chunk(chunk_id.strip().lower())
+        if chunk is None:
+            raise QueryError(f"no passage has id '{chunk_id.strip()}'; copy an id from an answer's sources")
+        meta = store.document(chunk.doc_id)
+        around = store.neighbours(chunk, context, context) if context else [chunk]
+        where = "the source document (linked above)" if meta.url else "the document"
+        return Reply(
+            ephemeral=ephemeral, title=meta.title, url=meta.url, description=chunk.text.strip(),
+            fields=[_neighbour(c, "Before" if c.ordinal < chunk.ordinal else "After")
+                    for c in around if c.chunk_id != chunk.chunk_id],
+            footer=f"{citation_line(meta, chunk.location)} · id {chunk.chunk_id}",
+            cut_hint=f"the passage continues in {where}",
+        )
+
+    def docs(self, page: int = 1) -> Reply:
+        store = self.services.store
+        documents = sorted(store.documents(), key=lambda m: (m.date or dt.date.min, m.source), reverse=True)
+        pages = max(1, -(-len(documents) // DOCS_PER_PAGE))
+        page = min(max(page, 1), pages)
+        shown = documents[(page - 1) * DOCS_PER_PAGE : page * DOCS_PER_PAGE]
+        fields = [Field(name=meta.title, value=_document_line(meta, len(store.document_chunks(meta.doc_id))),
+                        url=meta.url) for meta in shown]
+        buttons = [Button(label="◀ Newer", action="docs", argument=str(page - 1))] if page > 1 else []
+        buttons += [Button(label="Older ▶", action="docs", argument=str(page + 1))] if page < pages else []
+        return Reply(
+            ephemeral=True, title="Documents the bot quotes from", fields=fields, buttons=buttons,
+            description=f"{len(documents)} documents, newest first.",
+            footer=f"Page {page} of {pages}" + (f" · /docs {page + 1} for the next page" if page < pages else ""),
+        )
+
+    def reindex(self, allowed: bool, progress: Callable[[str], None] = lambda _: None) -> Reply:
+        """Re-read the corpus; refused without Manage Server, and only one run at a time."""
+        if not allowed:
+            return Reply(ephemeral=True, description="Only members with the Manage Server permission can re-index.")
+        if not self._reindexing.acquire(blocking=False):
+            return Reply(ephemeral=True, description="A re-index is already running; its message shows its progress.")
+        try:
+            progress("reading the document folder")
+            report = self.services.reindex(say=progress)
+        finally:
+            self._reindexing.release()
+        lines = [f"{len(report.added)} added, {len(report.changed)} changed, {len(report.removed)} removed, "
+                 f"{report.unchanged} unchanged; {report.embedded} passages embedded."]
+        lines += [f"Skipped: {error}" for error in report.errors]
+        return Reply(ephemeral=True, title=f"Indexed {report.documents} documents, {report.passages} passages",
+                     description="\n".join(lines))
+
+    def help(self) -> Reply:
+        usage = "\n".join(f"{command.usage} — {command.summary}" for command in COMMANDS.values())
+        return Reply(ephemeral=True, title="Asking about the improvement journey", description=(
+            "Ask in your own words: mention me, post in a Q&A channel, or use /ask. I answer only with passages "
+            "quoted word for word from the council's documents, each with its source, and say so when the "
+            f"documents do not cover a question.\n\n{usage}"
+        ))
+
+    def press(self, action: ButtonAction, argument: str, user: str) -> Reply:
+        """A button pressed: its action and argument come back exactly as the handler gave them."""
+        if action == "passage":
+            return self.quote(argument, ephemeral=True)
+        if action == "more":
+            return self.more(argument)
+        if action == "vote":
+            answer_id, _, helpful = argument.partition(":")
+            return self.vote(answer_id, helpful == "1", user)
+        return self.docs(int(argument) if argument.isdigit() else 1)
+
+    def quote_choices(self, typed: str) -> list[Choice]:
+        """Passage ids starting with what was typed, then passages of documents whose title contains it."""
+        store, typed = self.services.store, typed.strip()
+        chunks: list[tuple[DocumentMeta, Chunk]] = []
+        if re.fullmatch(r"[0-9a-fA-F]{1,12}", typed):
+            for chunk_id in store.chunk_ids_starting(typed.lower(), MAX_CHOICES):
+                chunk = store.chunk(chunk_id)
+                chunks.append((store.document(chunk.doc_id), chunk))
+        for meta in store.documents():
+            if len(chunks) < MAX_CHOICES and typed.casefold() in meta.title.casefold():
+                chunks += [(meta, chunk) for chunk in store.document_chunks(meta.doc_id)]
+        return [Choice(name=f"{meta.title} · {chunk.location} · {chunk.chunk_id}", value=chunk.chunk_id)
+                for meta, chunk in chunks[:MAX_CHOICES]]
+
+    def council_choices(self, typed: str) -> list[Choice]:
+        councils = sorted({meta.council for meta in self.services.store.documents() if meta.council})
+        return [Choice(name=name, value=name) for name in councils if typed.strip().casefold() in name.casefold()]
+
+
+def _vote_buttons(answer_id: str) -> list[Button]:
+    return [Button(label="Helpful", action="vote", argument=f"{answer_id}:1", style="success"),
+            Button(label="Not helpful", action="vote", argument=f"{answer_id}:0", style="danger")]
+
+
+def _expired() -> Reply:
+    return Reply(ephemeral=True, description=(
+        "That answer is too old for this button (I keep only recent ones, and forget them when restarted). "
+        "Please ask again."
+    ))
+
+
+def _topics(documents: list[DocumentMeta]) -> str:
+    newest = sorted(documents, key=lambda m: m.date or dt.date.min, reverse=True)
+    titles = list(dict.fromkeys(meta.title for meta in newest))
+    lines = [f"• {title}" for title in titles[:MAX_TOPICS]]
+    if len(titles) > MAX_TOPICS:
+        lines.append(f"…and {len(titles) - MAX_TOPICS} more: /docs lists them all")
+    return "\n".join(lines) or "No documents are indexed yet."
+
+
+def _neighbour(chunk: Chunk, side: str) -> Field:
+    return Field(name=f"{side} · {chunk.location}", value=_flat(chunk.text), cut_hint=f"/quote {chunk.chunk_id}")
+
+
+def _document_line(meta: DocumentMeta, passages: int) -> str:
+    parts = (meta.council, meta.body, display_date(meta) or "undated", meta.doc_type, f"{passages} passages")
+    return " · ".join(part for part in parts if part)
+
+
+def _flat(text: str) -> str:
+    return " ".join(text.split())
+
