@@ -14,6 +14,7 @@ from bot.answering import QueryError, clean_query, display_date, iso_date, sourc
 from bot.feedback import FeedbackStore
 from bot.handlers import Handlers
 from bot.services import Services
+from bot.timeline_answers import timeline_sections
 from bot.settings import load_settings
 from index.errors import EngineError
 from index.models import DOC_TYPES, SearchFilters, SearchHit
@@ -47,6 +48,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     docs = commands.add_parser("docs", help="the documents in the index")
     docs.add_argument("--json", action="store_true")
+
+    visits = commands.add_parser("visits", help="upcoming inspections and visits, from the documents")
+    visits.add_argument("--as-of", type=_date, help="see the timeline from this day, YYYY-MM-DD (default today)")
+    visits.add_argument("--council", help="only this council's visits")
+    visits.add_argument("--all", action="store_true", help="the whole timeline, oldest first")
+    visits.add_argument("--json", action="store_true")
 
     evaluate = commands.add_parser("eval", help="measure retrieval and answers on a question set")
     evaluate.add_argument("questions", type=Path)
@@ -206,6 +213,19 @@ class Cli:
             flag = " (metadata inferred from the text)" if m.inferred else ""
             print(f"{display_date(m) or 'undated':>11}  {m.doc_type:<8} {m.council or '-'} · {m.title} "
                   f"[{m.source}, {row['passages']} passages]{flag}", file=self.out)
+        return 0
+
+    def visits(self, args: argparse.Namespace) -> int:
+        _, problems = self.services.visit_events()
+        for problem in problems:
+            print(f"skipped: {problem}", file=self.err)
+        timeline = self.services.timeline(args.as_of or dt.date.today(), args.council, include_past=args.all)
+        if args.json:
+            self.emit(timeline.model_dump(mode="json"))
+            return 0
+        for title, lines in timeline_sections(timeline, self.services.passage_date):
+            print(f"{title}:", file=self.out)
+            print("\n".join(f"  • {line}" for line in lines), file=self.out)
         return 0
 
     def eval(self, args: argparse.Namespace) -> int:

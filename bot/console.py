@@ -8,15 +8,26 @@ from typing import Callable, TextIO
 from bot.answering import QueryError
 from bot.handlers import Handlers, Reply, failure
 
-_OPTION = re.compile(r'\b(council|since|type):(?:"([^"]*)"|(\S+))')
+_OPTION = re.compile(r'\b(council|since|type|as_of|include_past):(?:"([^"]*)"|(\S+))')
 _QUIT = {"/quit", "/exit"}
 
 
-def _ask(handlers: Handlers, rest: str, out: TextIO) -> Reply:
-    """'/ask QUESTION council:"Bury Council" since:2024-01-01 type:minutes' — options anywhere, quotes optional."""
+def _options(rest: str) -> tuple[str, dict[str, str]]:
+    """'QUESTION council:"Bury Council" since:2024-01-01' — options anywhere, quotes optional."""
     options = {match[1]: match[2] if match[2] is not None else match[3] for match in _OPTION.finditer(rest)}
-    question = _OPTION.sub(" ", rest)
+    return _OPTION.sub(" ", rest), options
+
+
+def _ask(handlers: Handlers, rest: str, out: TextIO) -> Reply:
+    question, options = _options(rest)
     return handlers.ask(question, options.get("council"), options.get("since"), options.get("type"))
+
+
+def _visits(handlers: Handlers, rest: str, out: TextIO) -> Reply:
+    """'/visits as_of:2024-03-01 council:Nottingham include_past:true'."""
+    _, options = _options(rest)
+    include_past = options.get("include_past", "").lower() in {"true", "yes", "1"}
+    return handlers.visits(options.get("as_of"), options.get("council"), include_past)
 
 
 def _quote(handlers: Handlers, rest: str, out: TextIO) -> Reply:
@@ -39,7 +50,7 @@ def _help(handlers: Handlers, rest: str, out: TextIO) -> Reply:
 
 
 ROUTES: dict[str, Callable[[Handlers, str, TextIO], Reply]] = {
-    "/ask": _ask, "/quote": _quote, "/docs": _docs, "/reindex": _reindex, "/help": _help,
+    "/ask": _ask, "/quote": _quote, "/docs": _docs, "/visits": _visits, "/reindex": _reindex, "/help": _help,
 }
 
 

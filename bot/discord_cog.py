@@ -213,6 +213,18 @@ class AnswersCog(commands.Cog, name="Answers"):
     async def docs(self, interaction: discord.Interaction, page: app_commands.Range[int, 1, 1000] = 1) -> None:
         await self._run(interaction, True, functools.partial(self.handlers.docs, page))
 
+    @_described("visits")
+    @app_commands.describe(as_of="see the timeline from this day, as YYYY-MM-DD (default today)",
+                           council="only this council's visits", include_past="also list what already happened")
+    async def visits(self, interaction: discord.Interaction, as_of: str | None = None, council: str | None = None,
+                     include_past: bool = False) -> None:
+        await self._run(interaction, False, functools.partial(self.handlers.visits, as_of, council, include_past))
+
+    @visits.autocomplete("council")
+    async def _visits_council_choices(self, interaction: discord.Interaction,
+                                      current: str) -> list[app_commands.Choice[str]]:
+        return await self._choices(self.handlers.council_choices, current)
+
     @_described("help")
     async def help(self, interaction: discord.Interaction) -> None:
         await interaction.response.send_message(**message_kwargs(self.handlers.help()), ephemeral=True)

@@ -25,6 +25,7 @@ from pydantic import BaseModel
 
 from bot.answering import Answer, QueryError, display_date
 from bot.feedback import FeedbackStore
+from bot.timeline_answers import timeline_sections
 from bot.services import Services
 from index.errors import EngineError
 from index.models import DOC_TYPES, Chunk, DocumentMeta, SearchFilters
@@ -56,6 +57,8 @@ COMMANDS: dict[str, CommandHelp] = {
     "quote": CommandHelp(usage="/quote ID [context:0-3]",
                          summary="Show a whole passage, optionally with the ones around it"),
     "docs": CommandHelp(usage="/docs [page]", summary="List the documents the bot can quote from"),
+    "visits": CommandHelp(usage="/visits [as_of:YYYY-MM-DD] [council:NAME] [include_past:true]",
+                          summary="Upcoming inspections and monitoring visits, from the documents, with sources"),
     "reindex": CommandHelp(usage="/reindex", summary="Re-read the document folder (Manage Server only)"),
     "help": CommandHelp(usage="/help", summary="How to ask questions and what the bot can do"),
 }
@@ -191,14 +194,19 @@ def citation_line(meta: DocumentMeta, location: str) -> str:
     return " · ".join(part for part in (meta.title, meta.body, display_date(meta), location) if part)
 
 
+def parse_date(text: str | None) -> dt.date | None:
+    """A YYYY-MM-DD option; blank means none, anything else gets the same one-line error everywhere."""
+    if not text or not text.strip():
+        return None
+    try:
+        return dt.date.fromisoformat(text.strip())
+    except ValueError:
+        raise QueryError(f"'{text.strip()}' is not a date; write it as YYYY-MM-DD, e.g. 2024-01-31") from None
+
+
 def parse_filters(council: str | None, since: str | None, doc_type: str | None) -> SearchFilters | None:
     """The optional /ask restrictions, checked here so every adapter gives the same one-line errors."""
-    date_from = None
-    if since and since.strip():
-        try:
-            date_from = dt.date.fromisoformat(since.strip())
-        except ValueError:
-            raise QueryError(f"'{since.strip()}' is not a date; write it as YYYY-MM-DD, e.g. 2024-01-31") from None
+    date_from = parse_date(since)
     if doc_type and doc_type not in DOC_TYPES:
         raise QueryError(f"'{doc_type}' is not a document type; use one of {', '.join(DOC_TYPES)}")
     filters = SearchFilters(council=(council or "").strip() or None, date_from=date_from,
@@ -340,6 +348,17 @@ class Handlers:
         lines += [f"Skipped: {error}" for error in report.errors]
         return Reply(ephemeral=True, title=f"Indexed {report.documents} documents, {report.passages} passages",
                      description="\n".join(lines))
+
+    def visits(self, as_of: str | None = None, council: str | None = None, include_past: bool = False) -> Reply:
+        """The visits timeline seen from a date (today by default), each event with where it is told."""
+        when = parse_date(as_of) or dt.date.today()
+        timeline = self.services.timeline(when, (council or "").strip() or None, include_past)
+        fields = [Field(name=title, value="\n".join(f"• {line}" for line in lines),
+                        cut_hint="/visits with a council or a later as_of date narrows the list")
+                  for title, lines in timeline_sections(timeline, self.services.passage_date)]
+        scope = f" — {council.strip()}" if council and council.strip() else ""
+        return Reply(title=f"Inspections and visits{scope}", fields=fields,
+                     footer="Dates as the documents put them. /quote ID shows the passage an event comes from.")
 
     def help(self) -> Reply:
         usage = "\n".join(f"{command.usage} — {command.summary}" for command in COMMANDS.values())

@@ -6,7 +6,7 @@ import datetime as dt
 import threading
 from pathlib import Path
 
-from bot.answering import Answerer
+from bot.answering import Answerer, display_date
 from bot.settings import Settings
 from index.embedding import Embedder
 from index.indexer import Indexer, IndexReport
@@ -71,6 +71,11 @@ class Services:
         """Events extracted at index time, with staff corrections from the corpus's visits.toml on top."""
         curated, errors = load_curated(self.corpus / CURATED_VISITS)
         return merge_curated(self.store.visit_events(), curated), errors
+
+    def passage_date(self, chunk_id: str) -> str:
+        """The date of the document a passage comes from, as precisely as the evidence allows."""
+        chunk = self.store.chunk(chunk_id)
+        return (display_date(self.store.document(chunk.doc_id)) if chunk else None) or "undated"
 
     def timeline(self, as_of: dt.date, council: str | None = None, include_past: bool = False) -> Timeline:
         return build_timeline(self.visit_events()[0], as_of, council, include_past)

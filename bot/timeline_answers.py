@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from typing import Callable
 
 from index.visits import Timeline, VisitEvent
 
@@ -76,3 +77,33 @@ def timeline_lead(question: str, timeline: Timeline) -> tuple[str, VisitEvent] |
         return (f"No upcoming visit is recorded in the documents as of {as_of}. The latest expected was "
                 f"{describe(event)} — no later document confirms it took place.", event)
     return None
+
+
+def event_sources(event: VisitEvent, dated: Callable[[str], str]) -> str:
+    """Where an event is told, one entry per document: 'Ofsted monitoring visit, 15 Jan 2025 (ids 1a2b…, 3c4d…)'."""
+    passages: dict[tuple[str, str], list[str]] = {}
+    for source in event.sources:
+        ids = passages.setdefault((source.title, dated(source.chunk_id)), [])
+        ids += [] if source.chunk_id in ids else [source.chunk_id]
+    return "; ".join(f"{title}, {date} (id{'s' if len(ids) > 1 else ''} {', '.join(ids)})"
+                     for (title, date), ids in passages.items()) or "added by staff in visits.toml"
+
+
+def timeline_sections(timeline: Timeline, dated: Callable[[str], str]) -> list[tuple[str, list[str]]]:
+    """The timeline as titled lists of lines, the same for the console, Discord and the command line.
+
+    `dated(chunk_id)` gives the date of the document a passage is from, as precisely as it is known.
+    """
+    as_of = timeline.as_of.strftime("%-d %b %Y")
+    line = lambda e: f"{describe(e)}{' [curated]' if e.curated else ''} — {event_sources(e, dated)}"  # noqa: E731
+    sections = []
+    if timeline.past is not None:
+        sections.append((f"Before {as_of}, oldest first", [line(e) for e in timeline.past]))
+    if timeline.upcoming:
+        sections.append((f"Upcoming as of {as_of}, soonest first", [line(e) for e in timeline.upcoming]))
+    else:
+        sections.append((f"Upcoming as of {as_of}", [f"No upcoming visit is recorded in the documents as of {as_of}."]))
+    if timeline.unconfirmed:
+        sections.append(("Expected, but no later document confirms it took place",
+                         [line(e) for e in timeline.unconfirmed]))
+    return sections

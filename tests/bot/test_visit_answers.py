@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
+import json
 
-from bot.answering import Answerer
+import pytest
+
+from bot.answering import Answerer, QueryError
 from bot.services import Services
 from bot.settings import Settings
 from bot.timeline_answers import asks_about_visits
@@ -66,3 +70,42 @@ def test_ask_says_when_nothing_is_upcoming(seed_services):
     assert answer.answer.startswith("No upcoming visit is recorded in the documents as of 22 Nov 2026.")
     assert "no later document confirms it took place" in answer.answer
     assert "second half of 2025" in answer.answer
+
+
+def test_visits_command_json_shape(seed_services):
+    from tests.bot.test_cli import run
+
+    status, out, _ = run(seed_services, "visits", "--as-of", "2024-03-01", "--all", "--json")
+    payload = json.loads(out)
+    assert status == 0 and set(payload) == {"as_of", "upcoming", "past", "unconfirmed"}
+    event_keys = {"id", "kind", "ordinal", "council", "status", "when_text", "start", "end", "precision", "focus",
+                  "curated", "sources"}
+    assert all(set(event) == event_keys for event in payload["upcoming"] + payload["past"])
+    assert all(set(s) == {"chunk_id", "source", "title", "date", "quote"} for e in payload["past"] for s in e["sources"])
+    assert [e["start"] for e in payload["past"] if e["start"]] == sorted(e["start"] for e in payload["past"] if e["start"])
+    status, out, _ = run(seed_services, "visits", "--as-of", "2024-03-01", "--json")
+    assert "past" not in json.loads(out)
+
+
+def test_visits_command_says_when_nothing_is_upcoming(seed_services):
+    from tests.bot.test_cli import run
+
+    _, out, _ = run(seed_services, "visits", "--as-of", "2026-11-22", "--council", "Nottingham")
+    assert "No upcoming visit is recorded in the documents as of 22 Nov 2026." in out
+    assert "Expected, but no later document confirms it took place:" in out
+    assert "“the second half of 2025”" in out
+
+
+def test_visits_handler_and_console_show_the_same_timeline(seed_services, tmp_path):
+    from bot.console import respond
+    from bot.feedback import FeedbackStore
+    from bot.handlers import Handlers
+
+    handlers = Handlers(seed_services, FeedbackStore(tmp_path / "feedback.sqlite"))
+    reply = handlers.visits("2024-03-01", "nottingham", False)
+    assert reply.fields[0].name == "Upcoming as of 1 Mar 2024, soonest first"
+    assert "“mid-April”" in reply.fields[0].value and "(id " in reply.fields[0].value
+    typed = respond(handlers, "/visits as_of:2024-03-01 council:nottingham", io.StringIO())
+    assert typed == reply
+    with pytest.raises(QueryError, match="YYYY-MM-DD"):
+        handlers.visits("March 2024")
