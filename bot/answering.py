@@ -14,9 +14,9 @@ from typing import Callable
 from pydantic import BaseModel
 
 from bot.timeline_answers import asks_about_visits, timeline_lead
-from index.chunking import sentence_spans
 from index.lexical import analyse
 from index.models import Chunk, DocumentMeta, SearchFilters, SearchHit
+from index.sentences import sentences
 from index.search import Searcher
 from index.visits import Timeline, VisitEvent
 
@@ -53,10 +53,11 @@ class Answer(BaseModel):
 
 
 def clean_query(text: str) -> str:
-    """Control characters removed and whitespace folded; empty or over-long questions refused."""
+    """Control characters (and lone surrogates, which no encoder accepts) removed and whitespace folded;
+    empty or over-long questions refused."""
     if text is None:
         raise QueryError("the question is empty; type a question about the documents")
-    cleaned = "".join(" " if unicodedata.category(c) in {"Cc", "Cf", "Zl", "Zp"} else c for c in text)
+    cleaned = "".join(" " if unicodedata.category(c) in {"Cc", "Cf", "Cs", "Zl", "Zp"} else c for c in text)
     cleaned = " ".join(cleaned.split())
     if not cleaned:
         raise QueryError("the question is empty; type a question about the documents")
@@ -181,29 +182,34 @@ def _topic(meta: DocumentMeta, chunk: Chunk) -> str:
 def best_excerpt(text: str, terms: set[str], limit: int) -> str:
     """The passage whole if it fits, else the run of consecutive sentences that best matches the terms.
 
-    Sentences are exact slices of the passage; only runs of white space are folded to one space.
+    A quote is always one exact slice of the passage (list markers between its sentences included);
+    only runs of white space are folded to one space.
     """
     text = _LEADING_BULLET.sub("", text.strip())
-    whole = " ".join(text.split())
+    whole = _folded(text)
     if len(whole) <= limit:
         return whole
-    sentences = [" ".join(text[a:b].split()) for a, b in sentence_spans(text)]
-    weights = [len(terms & set(analyse(sentence))) for sentence in sentences]
-    best: tuple[int, int, int] | None = None
-    for first in range(len(sentences)):
+    spans = sentences(text)
+    weights = [len(terms & set(analyse(text[a:b]))) for a, b in spans]
+    best: tuple[int, str] | None = None
+    for first in range(len(spans)):
         if weights[first] == 0 and best is not None:
             continue  # a quote starts where the matching starts
-        length, score = -1, 0
-        for last in range(first, len(sentences)):
-            length += len(sentences[last]) + 1
-            if length > limit:
+        score = 0
+        for last in range(first, len(spans)):
+            quote = _folded(text[spans[first][0] : spans[last][1]])
+            if len(quote) > limit:
                 break
             score += weights[last]
             if best is None or score > best[0]:
-                best = (score, first, last)
+                best = (score, quote)
     if best is None:
-        return _cut_at_word(sentences[0] if sentences else whole, limit)
-    return " ".join(sentences[best[1] : best[2] + 1])
+        return _cut_at_word(_folded(text[slice(*spans[0])]) if spans else whole, limit)
+    return best[1]
+
+
+def _folded(text: str) -> str:
+    return " ".join(text.split())
 
 
 def _cut_at_word(sentence: str, limit: int) -> str:

@@ -24,7 +24,7 @@ from discord.ext import commands
 
 from bot.handlers import COMMANDS, IN_PLACE_ACTIONS, Button, Choice, Cooldown, Handlers, Reply, failure, too_soon
 from bot.settings import Settings
-from index.chunking import sentence_spans
+from index.sentences import sentences
 from index.errors import EngineError
 
 log = logging.getLogger(__name__)
@@ -58,7 +58,7 @@ def fit(text: str, limit: int, hint: str = "", render: Callable[[str], str] = es
         return whole
     tail = f" … ({hint})" if hint else " …"
     word_ends = [match.start() for match in re.finditer(r"\s+", text)]
-    for cuts in ([end for _, end in sentence_spans(text)], word_ends, range(1, len(text))):
+    for cuts in ([end for _, end in sentences(text)], word_ends, range(1, len(text))):
         cut = _longest_fitting(text, list(cuts), tail, limit, render)
         if cut is not None:
             return cut

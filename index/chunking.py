@@ -16,6 +16,7 @@ from typing import Callable, Iterator
 from pydantic import BaseModel, ConfigDict
 
 from index.models import Chunk, ParsedDocument
+from index.sentences import sentences
 
 TokenCounter = Callable[[str], int]
 
@@ -30,7 +31,6 @@ _LABEL = re.compile(
     re.VERBOSE,
 )
 _BULLET = re.compile(r"^[-•◼▪●■*·–]\s+")
-_SENTENCE_END = re.compile(r"(?<=[.!?;])[\"'”’)]*\s+(?=[\"'“‘(]?[A-Z0-9£•])")
 _HEADING_MAX_CHARS = 110
 
 
@@ -39,6 +39,7 @@ class ChunkerConfig(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
+    version: int = 2  # bump when the chunking rules change, so the next build re-cuts every document
     max_tokens: int = 254
     merge_tokens: int = 120
     min_text_tokens: int = 64
@@ -164,7 +165,8 @@ def _units(document: ParsedDocument) -> list[_Unit]:
     units: list[_Unit] = []
     heading: str | None = None
     paragraph_in_section = 0
-    for block in _group_lists(_segment(document), text):
+    blocks = _group_lists(_segment(document), text)
+    for block in blocks:
         if block.heading:
             heading = " ".join(text[block.start : block.end].replace("**", "").strip("#: \t").split())
             paragraph_in_section = 0
@@ -178,6 +180,8 @@ def _units(document: ParsedDocument) -> list[_Unit]:
             location = f"para {paragraph_in_section}"
         members = [(m.start, m.end) for m in block.members] or [(block.start, block.end)]
         units.append(_Unit(block.start, block.end, heading, location, members, block.label is not None))
+    if not units and blocks:  # only heading-like lines (a cover page, a one-line notice): they are the document
+        units.append(_Unit(blocks[0].start, blocks[-1].end, None, "para 1", [(b.start, b.end) for b in blocks], False))
     return units
 
 
@@ -207,13 +211,18 @@ def _merge_small(units: list[_Unit], fits: Callable[[int, int], bool]) -> list[_
     return merged
 
 
-def _pieces(text: str, start: int, end: int, pattern: re.Pattern[str]) -> list[tuple[int, int]]:
-    """Split a span where `pattern` matches, keeping every character in some piece."""
-    cuts = [start] + [start + m.end() for m in pattern.finditer(text[start:end])] + [end]
+def _pieces(text: str, start: int, end: int, cuts_in: Callable[[str], list[int]]) -> list[tuple[int, int]]:
+    """Split a span at the offsets `cuts_in` finds in it, keeping every character in some piece."""
+    cuts = [start] + [start + cut for cut in cuts_in(text[start:end]) if cut > 0] + [end]
     return [(a, b) for a, b in zip(cuts, cuts[1:]) if text[a:b].strip()]
 
 
-_WORD_GAP = re.compile(r"\s+")
+def _sentence_starts(text: str) -> list[int]:
+    return [begin for begin, _ in sentences(text)]
+
+
+def _word_starts(text: str) -> list[int]:
+    return [match.end() for match in re.finditer(r"\s+", text)]
 
 
 def _split_to_fit(text: str, spans: list[tuple[int, int]], fits: Callable[[int, int], bool]) -> list[tuple[int, int]]:
@@ -221,7 +230,7 @@ def _split_to_fit(text: str, spans: list[tuple[int, int]], fits: Callable[[int, 
     packed: list[tuple[int, int]] = []
     for start, end in spans:
         if not fits(start, end):
-            for finer in (_SENTENCE_END, _WORD_GAP):
+            for finer in (_sentence_starts, _word_starts):
                 pieces = _pieces(text, start, end, finer)
                 if len(pieces) > 1:
                     packed.extend(_split_to_fit(text, pieces, fits))
@@ -242,16 +251,6 @@ def _split_characters(start: int, end: int, fits: Callable[[int, int], bool]) ->
         return [(start, end)]
     middle = (start + end) // 2
     return _split_characters(start, middle, fits) + _split_characters(middle, end, fits)
-
-
-def sentence_spans(text: str) -> list[tuple[int, int]]:
-    """Sentences of `text` as (start, end) offsets, trailing space excluded, so quotes stay exact slices."""
-    spans = []
-    for start, end in _pieces(text, 0, len(text), _SENTENCE_END):
-        piece = text[start:end]
-        lead = len(piece) - len(piece.lstrip())
-        spans.append((start + lead, start + len(piece.rstrip())))
-    return spans
 
 
 def embed_prefix(title: str, heading: str | None) -> str:

@@ -15,7 +15,8 @@ from typing import TypeVar
 from index.models import Chunk, DocumentMeta
 from index.visits.dates import DateContext, Span, Tense, find_spans
 from index.visits.models import Kind, Status
-from index.visits.text import clauses, sentences
+from index.sentences import sentences
+from index.visits.text import clauses
 
 _HEAD = re.compile(
     r"\b(?:"

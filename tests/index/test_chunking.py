@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from index.chunking import ChunkerConfig, chunk_document, embed_prefix, sentence_spans
+from index.chunking import ChunkerConfig, chunk_document, embed_prefix
 from index.models import Line, ParsedDocument
 from index.parsing import parse_file
 
@@ -118,10 +118,3 @@ def test_one_line_per_paragraph_text_is_cited_by_paragraph(embedder):
     chunks = chunk_document(_parsed(text), "news", "Headline of the story", embedder.count_tokens,
                             ChunkerConfig(merge_tokens=0))
     assert [c.location for c in chunks] == ["para 1", "para 2", "para 3"]
-
-
-def test_sentence_spans_are_exact():
-    text = "In July 2022 it was judged inadequate. The first visit was in February 2023; the second in July.  Done!"
-    assert [text[a:b] for a, b in sentence_spans(text)] == [
-        "In July 2022 it was judged inadequate.", "The first visit was in February 2023; the second in July.", "Done!",
-    ]
