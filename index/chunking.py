@@ -39,7 +39,7 @@ class ChunkerConfig(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    version: int = 2  # bump when the chunking rules change, so the next build re-cuts every document
+    version: int = 3  # bump when the chunking rules change, so the next build re-cuts every document
     max_tokens: int = 254
     merge_tokens: int = 120
     min_text_tokens: int = 64
@@ -160,7 +160,7 @@ class _Unit:
     labelled: bool
 
 
-def _units(document: ParsedDocument) -> list[_Unit]:
+def _units(document: ParsedDocument, title: str) -> list[_Unit]:
     text = document.text
     units: list[_Unit] = []
     heading: str | None = None
@@ -174,7 +174,7 @@ def _units(document: ParsedDocument) -> list[_Unit]:
         paragraph_in_section += 1
         if block.label:
             location = f"para {block.label}"
-        elif heading:
+        elif heading and not _same_words(heading, title):
             location = f"{_short(heading)}, para {paragraph_in_section}"
         else:
             location = f"para {paragraph_in_section}"
@@ -183,6 +183,11 @@ def _units(document: ParsedDocument) -> list[_Unit]:
     if not units and blocks:  # only heading-like lines (a cover page, a one-line notice): they are the document
         units.append(_Unit(blocks[0].start, blocks[-1].end, None, "para 1", [(b.start, b.end) for b in blocks], False))
     return units
+
+
+def _same_words(a: str, b: str) -> bool:
+    """A heading that only repeats the document's title (a news headline) adds nothing to a citation."""
+    return re.sub(r"[\W_]+", "", a.casefold()) == re.sub(r"[\W_]+", "", b.casefold())
 
 
 def _short(heading: str, limit: int = 60) -> str:
@@ -276,7 +281,7 @@ def chunk_document(
 
     chunks: list[Chunk] = []
     seen: set[str] = set()
-    for unit in _merge_small(_units(document), lambda a, b: count_tokens(text[a:b]) <= config.merge_tokens):
+    for unit in _merge_small(_units(document, title), lambda a, b: count_tokens(text[a:b]) <= config.merge_tokens):
         limit = budget(unit.heading)
         spans = _split_to_fit(text, unit.members, lambda a, b: count_tokens(text[a:b]) <= limit)
         for start, end in spans:
