@@ -352,10 +352,12 @@ class Handlers:
     def visits(self, as_of: str | None = None, council: str | None = None, include_past: bool = False) -> Reply:
         """The visits timeline seen from a date (today by default), each event with where it is told."""
         when = parse_date(as_of) or dt.date.today()
-        timeline = self.services.timeline(when, (council or "").strip() or None, include_past)
+        store = self.services.store  # one generation for the events and their passages' dates, even mid-reindex
+        timeline = self.services.timeline(when, (council or "").strip() or None, include_past, store=store)
         fields = [Field(name=title, value="\n".join(f"• {line}" for line in lines),
                         cut_hint="/visits with a council or a later as_of date narrows the list")
-                  for title, lines in timeline_sections(timeline, self.services.passage_date)]
+                  for title, lines in timeline_sections(timeline, lambda chunk_id: self.services.passage_date(
+                      chunk_id, store))]
         scope = f" — {council.strip()}" if council and council.strip() else ""
         return Reply(title=f"Inspections and visits{scope}", fields=fields,
                      footer="Dates as the documents put them. /quote ID shows the passage an event comes from.")

@@ -64,21 +64,26 @@ class Services:
 
     @property
     def answerer(self) -> Answerer:
-        return Answerer(self.searcher, self.settings.min_relevance, self.settings.max_quote_chars,
-                        timeline=lambda as_of, council: self.timeline(as_of, council))
+        """An answerer whose passages and visits timeline both come from the index live when it was made, so a
+        question in flight across a reindex is answered wholly from one generation."""
+        searcher = self.searcher
+        return Answerer(searcher, self.settings.min_relevance, self.settings.max_quote_chars,
+                        timeline=lambda as_of, council: self.timeline(as_of, council, store=searcher.store))
 
-    def visit_events(self) -> tuple[list[VisitEvent], list[str]]:
+    def visit_events(self, store: IndexStore | None = None) -> tuple[list[VisitEvent], list[str]]:
         """Events extracted at index time, with staff corrections from the corpus's visits.toml on top."""
         curated, errors = load_curated(self.corpus / CURATED_VISITS)
-        return merge_curated(self.store.visit_events(), curated), errors
+        return merge_curated((store or self.store).visit_events(), curated), errors
 
-    def passage_date(self, chunk_id: str) -> str:
+    def passage_date(self, chunk_id: str, store: IndexStore | None = None) -> str:
         """The date of the document a passage comes from, as precisely as the evidence allows."""
-        chunk = self.store.chunk(chunk_id)
-        return (display_date(self.store.document(chunk.doc_id)) if chunk else None) or "undated"
+        store = store or self.store
+        chunk = store.chunk(chunk_id)
+        return (display_date(store.document(chunk.doc_id)) if chunk else None) or "undated"
 
-    def timeline(self, as_of: dt.date, council: str | None = None, include_past: bool = False) -> Timeline:
-        return build_timeline(self.visit_events()[0], as_of, council, include_past)
+    def timeline(self, as_of: dt.date, council: str | None = None, include_past: bool = False,
+                 store: IndexStore | None = None) -> Timeline:
+        return build_timeline(self.visit_events(store)[0], as_of, council, include_past)
 
     def reindex(self, rebuild: bool = False, progress: bool = False, say=lambda _: None) -> IndexReport:
         """Bring the index up to date with the corpus, then serve the new generation."""

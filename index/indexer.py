@@ -16,13 +16,15 @@ from index.embedding import Embedder
 from index.errors import DocumentError, IndexUnavailable
 from index.manifest import Manifest, load_manifest
 from index.parsing import SUPPORTED_SUFFIXES, parse_file
-from index.models import Line, ParsedDocument
+from index.models import DocumentMeta, Line, ParsedDocument
 from index.search import Searcher
 from index.visits import VisitEvent, extract_events
-from index.store import FORMAT, VECTORS, VISITS, IndexStore, StoredDocument, faiss_id, write_generation
+from index.store import (FORMAT, VECTORS, VISITS, IndexStore, StoredDocument, faiss_id, remove_stale_generations,
+                         write_generation)
 from index.vectors import VectorIndex
 
 Progress = Callable[[str], None]
+StoredIndex = dict[str, tuple[str, DocumentMeta]]  # source -> (file hash, metadata) of what the live index holds
 
 
 class IndexReport(BaseModel):
@@ -76,17 +78,19 @@ class Indexer:
         manifest = load_manifest(corpus)
         report = IndexReport(documents=0, passages=0, errors=list(manifest.errors), rebuilt=previous is None)
         stored = previous.stored_documents() if previous else {}
+        reusable = stored if previous is not None and previous.manifest.chunker == self.chunker else {}
         documents: list[StoredDocument] = []
         for path in corpus_files(corpus):
             source = path.relative_to(corpus).as_posix()
-            document = self._document(path, source, manifest, previous, stored, report)
+            document = self._document(path, source, manifest, previous, stored, reusable, report)
             if document is not None:
                 documents.append(document)
         report.removed = sorted(set(stored) - {doc.meta.source for doc in documents})
         report.documents = len(documents)
         report.passages = sum(len(doc.chunks) for doc in documents)
         unchanged = not (report.added or report.changed or report.removed)
-        if previous is not None and unchanged and previous.manifest.format == FORMAT:
+        if reusable and unchanged and previous.manifest.format == FORMAT:
+            remove_stale_generations(index_dir)  # what builds killed part-way left behind
             return report  # the live generation already says exactly this
         vectors = self._vectors(documents, previous, report, progress, say)
         dense = self._dense(documents, vectors, previous)
@@ -105,17 +109,19 @@ class Indexer:
                 say(f"rebuilding from scratch: {error}")
             return None
         built = store.manifest
-        if built.model != self.embedder.name or built.dim != self.embedder.dim or built.chunker != self.chunker:
-            say("rebuilding from scratch: the model or chunker settings changed since the last build")
+        if built.model != self.embedder.name or built.dim != self.embedder.dim:
+            say("rebuilding from scratch: the model changed since the last build")
             store.close()
             return None
+        if built.chunker != self.chunker:
+            say("re-cutting every document: the chunking rules changed (unchanged passages keep their vectors)")
         return store
 
     def _document(self, path: Path, source: str, manifest: Manifest, previous: IndexStore | None,
-                  stored: dict, report: IndexReport) -> StoredDocument | None:
-        """The document's passages: reused when neither its bytes nor its metadata changed."""
+                  stored: StoredIndex, reusable: StoredIndex, report: IndexReport) -> StoredDocument | None:
+        """The document's passages: reused when neither its bytes, its metadata nor the chunking rules changed."""
         file_hash = _file_hash(path)
-        if previous is not None and source in stored and stored[source][0] == file_hash:
+        if previous is not None and source in reusable and reusable[source][0] == file_hash:
             kept = previous.load_document(source)
             if manifest.meta_for(source, _as_parsed(source, kept.text)) == kept.meta:
                 report.unchanged += 1
@@ -149,19 +155,26 @@ class Indexer:
 
     def _dense(self, documents: list[StoredDocument], vectors: dict[str, np.ndarray],
                previous: IndexStore | None) -> VectorIndex:
-        """Update the previous FAISS index by ids (remove gone passages, add new ones) or build afresh."""
+        """Update the previous FAISS index by ids (remove gone passages, add new ones) or build afresh.
+
+        A fresh index is of the kind the corpus size calls for (`choose_kind`: exact below a threshold,
+        IVF-SQ4 above). When the corpus has grown or shrunk past what the previous index suits, it is
+        rebuilt from the stored vectors (never re-embedded); the kind lands in the manifest.
+        """
         wanted = {faiss_id(chunk.chunk_id): chunk.chunk_id for doc in documents for chunk in doc.chunks}
         if previous is not None:
             dense = VectorIndex.load(previous.folder / VECTORS, previous.manifest.vector_kind)  # a private copy
-            existing = set(previous.position_ids.tolist())
-            dense.remove(np.array(sorted(existing - set(wanted)), dtype=np.int64))
-            new_ids = [i for i in wanted if i not in existing]
-        else:
-            dense = VectorIndex.empty(self.embedder.dim)
-            new_ids = list(wanted)
-        if new_ids:
-            dense.add(np.array(new_ids, dtype=np.int64), np.stack([vectors[wanted[i]] for i in new_ids]))
-        return dense
+            if dense.suits(len(wanted)):
+                existing = set(previous.position_ids.tolist())
+                dense.remove(np.array(sorted(existing - set(wanted)), dtype=np.int64))
+                new_ids = [i for i in wanted if i not in existing]
+                if new_ids:
+                    dense.add(np.array(new_ids, dtype=np.int64), np.stack([vectors[wanted[i]] for i in new_ids]))
+                return dense
+        ids = np.fromiter(wanted, dtype=np.int64, count=len(wanted))
+        matrix = (np.stack([vectors[chunk_id] for chunk_id in wanted.values()]) if wanted
+                  else np.zeros((0, self.embedder.dim), dtype=np.float32))
+        return VectorIndex.build(ids, matrix, dim=self.embedder.dim)
 
 
 def _as_parsed(source: str, text: str) -> ParsedDocument:

@@ -203,3 +203,148 @@ def random_bytes(size: int, seed: int = 0) -> bytes:
 def make_random_file(folder: Path, name: str, size: int = 4096, seed: int = 0) -> Path:
     """Write `size` bytes of reproducible noise under any name."""
     return write_bytes(folder, name, random_bytes(size, seed))
+
+
+# --- hostile files, for the reliability suite's fuzzing ------------------------------------------------------------
+
+
+def make_large_file(folder: Path, name: str, size: int, line: bytes = b"The panel met and discussed placements. ") -> Path:
+    """Write exactly `size` real bytes (not a sparse file) by repeating `line`, a megabyte at a time."""
+    path = folder / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    block = line * max(1, (1 << 20) // len(line))
+    with path.open("wb") as handle:
+        left = size
+        while left > 0:
+            handle.write(block[:left])
+            left -= min(left, len(block))
+    return path
+
+
+def assemble_pdf(objects: Sequence[bytes], root: int = 1) -> bytes:
+    """Number raw object bodies from 1 and give them a correct cross-reference table and trailer, so a test can
+    build PDFs whose structure is hostile (cycles, deep nesting, bad streams) while the file itself is well-formed."""
+    out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref_at = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root %d 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, root, xref_at)
+    return bytes(out)
+
+
+def _one_page_pdf(content: bytes, stream_dict: bytes = b"") -> bytes:
+    return assemble_pdf([
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [4 0 R] /Count 1 >>",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 3 0 R >> >> "
+        b"/Contents 5 0 R >>",
+        b"<< /Length %d%s >>\nstream\n" % (len(content), stream_dict) + content + b"\nendstream",
+    ])
+
+
+def hostile_pdf_bytes(kind: str) -> bytes:
+    """Small PDFs whose structure attacks a reader: each kind names what it does."""
+    import zlib
+
+    text = b"BT /F1 11 Tf 72 760 Td (Placement sufficiency was discussed.) Tj ET"
+    if kind == "cyclic-page-tree":
+        return assemble_pdf([b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+                             b"<< /Type /Pages /Parent 2 0 R /Kids [2 0 R] /Count 1 >>"])
+    if kind == "self-parent-page":
+        return assemble_pdf([b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [2 0 R] /Count 1 >>"])
+    if kind == "deep-arrays":
+        return _one_page_pdf(b"[" * 20_000 + text)
+    if kind == "deep-dictionaries":
+        return _one_page_pdf(b"<< /A " * 5_000 + text)
+    if kind == "huge-page-count":
+        return _one_page_pdf(text).replace(b"/Count 1", b"/Count 2147483647")
+    if kind == "wrong-stream-length":
+        return _one_page_pdf(text).replace(b"/Length %d" % len(text), b"/Length 99999999")
+    if kind == "garbage-flate":
+        return _one_page_pdf(random_bytes(512, seed=7), b" /Filter /FlateDecode")
+    if kind == "flate-bomb":
+        return _one_page_pdf(zlib.compress(b" " * 60_000_000, 9), b" /Filter /FlateDecode")
+    if kind == "unknown-filter":
+        return _one_page_pdf(text, b" /Filter /NoSuchDecode")
+    if kind == "missing-objects":
+        return assemble_pdf([b"<< /Type /Catalog /Pages 9 0 R >>"])
+    if kind == "no-root":
+        return assemble_pdf([b"<< /Type /Pages /Kids [] /Count 0 >>"], root=7)
+    if kind == "text-then-garbage":
+        return pdf_bytes([["Placement sufficiency was discussed."]]) + random_bytes(256, seed=3)
+    raise ValueError(f"unknown hostile PDF kind {kind!r}")
+
+
+HOSTILE_PDF_KINDS = (
+    "cyclic-page-tree", "self-parent-page", "deep-arrays", "deep-dictionaries", "huge-page-count",
+    "wrong-stream-length", "garbage-flate", "flate-bomb", "unknown-filter", "missing-objects", "no-root",
+    "text-then-garbage",
+)
+
+
+def docx_bytes(blocks: Sequence[DocxBlock]) -> bytes:
+    """The bytes `make_docx` would write, for tests that mutate a document before it reaches the disk."""
+    document = docx.Document()
+    for block in blocks:
+        if isinstance(block, str):
+            document.add_paragraph(block)
+        elif isinstance(block, tuple):
+            document.add_paragraph(block[1], style=block[0])
+        else:
+            _add_table(document, block)
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
+def replace_zip_member(data: bytes, member: str, content: bytes | None) -> bytes:
+    """A copy of a zip (a DOCX) with one member's bytes replaced, or removed when `content` is None."""
+    import zipfile
+
+    source = zipfile.ZipFile(io.BytesIO(data))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            if info.filename != member:
+                target.writestr(info, source.read(info.filename))
+        if content is not None:
+            target.writestr(member, content)
+    return buffer.getvalue()
+
+
+def hostile_docx_bytes(kind: str) -> bytes:
+    """Word documents whose parts attack a reader: each kind names what it does."""
+    base = docx_bytes(["Placement sufficiency was discussed.", ("Heading 1", "Fostering"), [["a", "b"], ["c", "d"]]])
+    body = b'<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>%s</w:body></w:document>'
+    run = b"<w:p><w:r><w:t>%s</w:t></w:r></w:p>"
+    if kind == "entity-expansion":
+        laughs = b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">' + b"".join(
+            b'<!ENTITY lol%d "%s">' % (i, (b"&lol%d;" % (i - 1) if i > 1 else b"&lol;") * 10) for i in range(1, 10)
+        ) + b"]>"
+        return replace_zip_member(base, "word/document.xml", laughs + body % (run % b"&lol9;"))
+    if kind == "external-entity":
+        xxe = b'<?xml version="1.0"?><!DOCTYPE d [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>'
+        return replace_zip_member(base, "word/document.xml", xxe + body % (run % b"&xxe;"))
+    if kind == "deep-nesting":
+        deep = b"<w:sdt><w:sdtContent>" * 5_000 + run % b"deep text" + b"</w:sdtContent></w:sdt>" * 5_000
+        return replace_zip_member(base, "word/document.xml", body % deep)
+    if kind == "malformed-xml":
+        return replace_zip_member(base, "word/document.xml", body % b"<w:p><w:r><w:t>unclosed")
+    if kind == "missing-document-part":
+        return replace_zip_member(base, "word/document.xml", None)
+    if kind == "missing-content-types":
+        return replace_zip_member(base, "[Content_Types].xml", None)
+    if kind == "huge-paragraph":
+        return replace_zip_member(base, "word/document.xml", body % (run % (b"word " * 400_000)))
+    if kind == "not-a-zip":
+        return b"PK\x03\x04" + random_bytes(2048, seed=11)
+    raise ValueError(f"unknown hostile DOCX kind {kind!r}")
+
+
+HOSTILE_DOCX_KINDS = ("entity-expansion", "external-entity", "deep-nesting", "malformed-xml", "missing-document-part",
+                      "missing-content-types", "huge-paragraph", "not-a-zip")

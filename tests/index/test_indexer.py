@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from index import store as store_module
+from index.chunking import ChunkerConfig
 from index.errors import IndexUnavailable
 from index.indexer import Indexer
 from index.store import CURRENT, MANIFEST, PASSAGES, IndexStore
@@ -153,3 +154,12 @@ def test_manifest_records_what_the_index_was_built_with(built, embedder):
     assert manifest["chunker"]["max_tokens"] == 254
     assert set(manifest["file_hashes"]) == set(SEEDS)
     assert PASSAGES in manifest["checksums"]
+
+
+def test_new_chunking_rules_recut_every_document_but_reuse_vectors(built, corpus, embedder):
+    index_dir, first = built
+    before = set().union(*_chunk_ids(index_dir).values())
+    report = Indexer(embedder, ChunkerConfig(merge_tokens=60)).run(corpus, index_dir)
+    after = set().union(*_chunk_ids(index_dir).values())
+    assert sorted(report.changed) == sorted(SEEDS) and not report.rebuilt
+    assert report.embedded == len(after - before) < report.passages
