@@ -365,7 +365,7 @@ def test_two_indexers_at_once_both_finish_and_leave_a_whole_index(worker, tmp_pa
     corpus = copy_corpus(repo_root, tmp_path / "corpus")
     index_dir = tmp_path / "index"
     assert worker.build(corpus=corpus, index_dir=index_dir).get("exit") == 0, worker.tail()
-    rounds = by_scale(4, 20)
+    rounds = by_scale(3, 20)
     failures, states = [], []
     for step in range(rounds):
         change_corpus(corpus, step, random.Random(step))
