@@ -18,7 +18,7 @@ import statistics
 import time
 from pathlib import Path
 
-from benchmarks.common import BENCH, memory, wrap_timer
+from benchmarks.common import BENCH, wrap_timer
 from benchmarks.corpora import log, seed_from_real, subset_corpus, subset_index
 from index.chunking import embed_prefix
 from index.store import IndexStore
@@ -120,8 +120,7 @@ def update(embedder, target_passages: int = 10_000, repeats: int = 5, label: str
     passages = store.size
     store.close()
     return {"passages": passages, "repeats": repeats, "changed_file": target.name,
-            "median_s": round(statistics.median(r["seconds"] for r in runs), 2), "runs": runs,
-            "peak_rss_mb": memory().get("peak_rss_mb")}
+            "median_s": round(statistics.median(r["seconds"] for r in runs), 2), "runs": runs}
 
 
 def _wrap_global(module: object, name: str, totals: dict[str, float]) -> None:

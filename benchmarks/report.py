@@ -157,6 +157,26 @@ def write_markdown(results: dict) -> None:
                       ", ".join(f"{int(n):,}: {v['p50_ms']:.2f}" for n, v in sorted(curve.items(), key=lambda kv: int(kv[0])))]
         lines.append("")
 
+    candidates = results.get("vector_candidates")
+    if candidates:
+        lines += ["## Compressed layouts considered (how the large kind was chosen)", "",
+                  "Same vectors and queries as above, one run each (`--only candidates`): IVF with product "
+                  "quantisation (48 or 96 bytes a vector) or scalar quantisation (4 or 8 bits a dimension), "
+                  "trained on one core. Recall@10 after exact re-scoring of the top 50.", "",
+                  "| passages | layout | train s | add s | index MiB | nprobe | recall@10 questions | passage-like | p50 ms |",
+                  "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+        for n, layouts in sorted(candidates.items(), key=lambda kv: int(kv[0])):
+            for spec, row in layouts.items():
+                for setting, m in row.items():
+                    if isinstance(m, dict):
+                        lines.append(f"| {int(n):,} | {spec} | {row['train_s']} | {row['add_s']} | {row['index_mb']} | "
+                                     f"{setting.split('=')[1]} | {m['recall@10_questions']:.3f} | "
+                                     f"{m['recall@10_passage_like']:.3f} | {m['p50_ms']:.2f} |")
+        notes = results.get("vector_candidates_notes")
+        if notes:
+            lines += [""] + [f"- {note}" for note in notes]
+        lines.append("")
+
     throughput = results.get("indexing_throughput")
     if throughput:
         lines += ["## Indexing", "",
@@ -171,6 +191,9 @@ def write_markdown(results: dict) -> None:
                   f"(runs: {[r['seconds'] for r in update['runs']]} s; re-embedded per run: "
                   f"{[r['embedded'] for r in update['runs']]}). Stage times of the last run (s): "
                   f"{update['runs'][-1]['stages_s']}.", ""]
+    notes = results.get("notes")
+    if notes:
+        lines += ["## Findings", ""] + [f"- {note}" for note in notes] + [""]
     lines += ["## How the corpora were made", "",
               "- **real**: `shared/corpora/ofsted-ilacs-text` (493 Ofsted reports, 153 councils, real text), "
               "indexed by the real Indexer with the real model.",

@@ -90,7 +90,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default=None, help=f"comma-separated (default {DEFAULT_SIZES}; 'real' = all 493 reports)")
     parser.add_argument("--quick", action="store_true", help="1k and 10k only, fewer repetitions (a few minutes once cached)")
-    parser.add_argument("--only", default="vectors,indexing,queries", help="sections to run")
+    parser.add_argument("--only", default="vectors,indexing,queries",
+                        help="sections to run: vectors, indexing, queries, and the opt-in candidates")
     parser.add_argument("--passes", type=int, default=None, help="measured passes over the questions per size")
     args = parser.parse_args(argv)
     sizes = [parse_size(s) for s in (args.sizes or ("1k,10k" if args.quick else DEFAULT_SIZES)).split(",")]
@@ -119,6 +120,14 @@ def main(argv: list[str] | None = None) -> int:
         results["vectors"]["flat_latency_curve"] = vectors_bench.flat_latency_curve(
             sorted({10_000, 30_000, 50_000, real_n} | set(vector_sizes)) if not args.quick
             else vector_sizes, embedder)
+        save_results(results)
+
+    if "candidates" in sections:  # opt-in (about 15 minutes): the compressed layouts the kind was chosen from
+        from benchmarks import vectors_bench
+
+        real_n = _real_passages()
+        results["vector_candidates"] = vectors_bench.candidate_kinds(
+            sorted({real_n} | {s for s in sizes if isinstance(s, int) and s > real_n}), embedder)
         save_results(results)
 
     if "indexing" in sections:
