@@ -133,16 +133,7 @@ def pdf_bytes(pages: Sequence[Sequence[str]]) -> bytes:
         objects.append(_stream(_page_content(lines, spare)))
     if spare:
         objects.append(_stream(_to_unicode_cmap(spare)))
-    out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
-    xref_at = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref_at)
-    return bytes(out)
+    return assemble_pdf(objects)
 
 
 def make_pdf(folder: Path, name: str, pages: Sequence[Sequence[str]]) -> Path:
