@@ -23,3 +23,6 @@ test: venv
 
 eval: venv
 	$(PY) -m bot eval ../shared/eval/dev_questions.json
+
+bench: venv
+	$(PY) -m benchmarks.run
