@@ -44,6 +44,7 @@ class Embedder:
     def __init__(self, model: str = DEFAULT_MODEL, batch_size: int = 64):
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        import torch
         from sentence_transformers import SentenceTransformer
 
         self.name = model
@@ -52,6 +53,7 @@ class Embedder:
         self._counter = _untruncated_copy(self._model.tokenizer.backend_tokenizer)
         self.dim: int = int(self._model.get_embedding_dimension())
         self.max_tokens: int = int(self._model.max_seq_length)
+        self._threads = torch.get_num_threads()
 
     def count_tokens(self, text: str) -> int:
         """Word pieces the model sees for `text`, without the [CLS]/[SEP] it adds."""
@@ -61,7 +63,7 @@ class Embedder:
         """Unit-length float32 vectors, one row per text, so inner product is cosine similarity."""
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        with _one_torch_thread(len(texts) <= _FEW_TEXTS):
+        with self._one_thread(len(texts) <= _FEW_TEXTS):
             vectors = self._model.encode(
                 list(texts),
                 batch_size=self.batch_size,
@@ -71,24 +73,24 @@ class Embedder:
             )
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
+    @contextmanager
+    def _one_thread(self, wanted: bool) -> Iterator[None]:
+        """One question is encoded on one thread: torch's threads wait on each other when the other core is
+        busy. Measured for one question on 2 shared cores: with the other core busy, p50 231 ms with 2 threads
+        against 15 ms with 1; under moderate load, p50 8.0 against 9.4 ms but p95 31-500 ms against 11 ms.
+        Batches (indexing) keep every thread."""
+        if not wanted:
+            yield
+            return
+        import torch  # already loaded with the model; imported here so importing this module stays light
+
+        torch.set_num_threads(1)
+        try:
+            yield
+        finally:
+            # torch's thread count is process-wide: restore the count measured at start-up, not the one read
+            # on entry, which a concurrent question may already have lowered to 1
+            torch.set_num_threads(self._threads)
+
 
 _FEW_TEXTS = 8
-
-
-@contextmanager
-def _one_torch_thread(wanted: bool) -> Iterator[None]:
-    """One question is encoded on one thread: torch's threads wait on each other when the other core is
-    busy. Measured for one question on 2 shared cores: with the other core busy, p50 231 ms with 2 threads
-    against 15 ms with 1; under moderate load, p50 8.0 against 9.4 ms but p95 31-500 ms against 11 ms.
-    Batches (indexing) keep every thread."""
-    if not wanted:
-        yield
-        return
-    import torch
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(threads)
