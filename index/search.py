@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from index.embedding import Embedder
 from index.lexical import analyse, top_positions
 from index.models import SearchFilters, SearchHit, council_words
-from index.store import IndexStore, lexical_text
+from index.store import IndexStore, faiss_id, lexical_text
 
 SearchMode = Literal["hybrid", "dense", "lexical"]
 
@@ -94,7 +94,7 @@ class Searcher:
                 words = set(analyse(chunk.text))
                 if any(_overlap(words, other) >= self.config.duplicate_overlap for other in kept_words):
                     continue
-                fused, cosine, lexical = scores[int(chunk.chunk_id, 16)]
+                fused, cosine, lexical = scores[faiss_id(chunk.chunk_id)]
                 meta = self.store.document(chunk.doc_id)
                 coverage = self.store.lexical.coverage(query, lexical_text(meta, chunk))
                 hits.append(SearchHit(chunk=chunk, document=meta, score=float(fused), dense_score=float(cosine),

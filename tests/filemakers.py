@@ -158,18 +158,7 @@ def make_encrypted_pdf(
 
 def make_docx(folder: Path, name: str, blocks: Sequence[DocxBlock]) -> Path:
     """Write a Word document from blocks: str → Normal paragraph, (style, text) → styled one, rows → table."""
-    document = docx.Document()
-    for block in blocks:
-        if isinstance(block, str):
-            document.add_paragraph(block)
-        elif isinstance(block, tuple):
-            document.add_paragraph(block[1], style=block[0])
-        else:
-            _add_table(document, block)
-    path = folder / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    document.save(str(path))
-    return path
+    return write_bytes(folder, name, docx_bytes(blocks))
 
 
 def _add_table(document: WordDocument, rows: Sequence[Sequence[str]]) -> None:
