@@ -13,6 +13,7 @@ from typing import Callable
 
 from pydantic import BaseModel
 
+from bot.rendering import iso_date, not_covered, render_answer
 from bot.timeline_answers import asks_about_visits, timeline_lead
 from index.lexical import analyse
 from index.models import Chunk, DocumentMeta, SearchFilters, SearchHit
@@ -38,17 +39,20 @@ class Citation(BaseModel):
     doc_id: str
     source: str
     title: str
+    council: str | None = None
     date: str | None
     location: str
     quote: str
 
 
 class Answer(BaseModel):
-    """The `ask --json` shape; `answer` is the full text a person reads, sources list included."""
+    """The `ask --json` shape. Adapters lay out `lead` and `citations` themselves; `answer` is the same content
+    as one text (lead, quotes, sources list), made by `bot.rendering.render_answer`."""
 
     question: str
     found: bool
     answer: str
+    lead: str | None = None
     citations: list[Citation]
 
 
@@ -70,23 +74,6 @@ def fold(text: str) -> str:
     """Case, white space and quote style folded, for comparing quotes and evidence with documents."""
     table = str.maketrans({"‘": "'", "’": "'", "‚": "'", "“": '"', "”": '"', "„": '"', "\u00a0": " "})
     return " ".join(text.translate(table).lower().split())
-
-
-def iso_date(meta: DocumentMeta) -> str | None:
-    return meta.date.isoformat() if meta.date else None
-
-
-def display_date(meta: DocumentMeta) -> str | None:
-    """The date as precisely as the evidence allows: '15 Jan 2025', 'Dec 2023' or '2024'."""
-    if meta.date is None:
-        return None
-    formats = {"day": "%-d %b %Y", "month": "%b %Y", "year": "%Y"}
-    return meta.date.strftime(formats[meta.date_precision])
-
-
-def source_line(meta: DocumentMeta, location: str) -> str:
-    """'Children and Young People Scrutiny Committee · Ofsted monitoring visit · 15 Jan 2025 · para 3.1'."""
-    return " · ".join(part for part in (meta.body, meta.title, display_date(meta), location) if part)
 
 
 class Answerer:
@@ -111,9 +98,10 @@ class Answerer:
         citations += self._quote(question, [hit for hit in chosen if hit.chunk.chunk_id not in
                                             {c.chunk_id for c in citations}], start=len(citations),
                                  budget=self.max_quote_chars - sum(len(c.quote) for c in citations))
-        text = self._render(citations)
-        return Answer(question=question, found=True, answer=f"{lead[0]}\n\n{text}" if lead else text,
-                      citations=citations)
+        answer = Answer(question=question, found=True, answer="", lead=lead[0] if lead else None,
+                        citations=citations)
+        answer.answer = render_answer(answer, self.searcher.store.document)
+        return answer
 
     def _timeline_lead(self, question: str, filters: SearchFilters | None) -> tuple[str, VisitEvent] | None:
         if self.timeline is None or not asks_about_visits(question):
@@ -156,23 +144,13 @@ class Answerer:
             citations.append(_citation(start + len(citations) + 1, hit.document, hit.chunk, quote))
         return citations
 
-    def _render(self, citations: list[Citation]) -> str:
-        quotes = "\n".join(f"“{c.quote}” [{c.n}]" for c in citations)
-        store = self.searcher.store
-        sources = "\n".join(f"[{c.n}] {source_line(store.document(c.doc_id), c.location)}" for c in citations)
-        return f"{quotes}\n\nSources:\n{sources}"
-
     def _not_covered(self, hits: list[SearchHit]) -> str:
-        topics = list(dict.fromkeys(_topic(hit.document, hit.chunk) for hit in hits))[:3]
-        lines = ["The documents I have do not answer this, so I will not guess."]
-        if topics:
-            lines.append("The nearest topics they do cover: " + "; ".join(topics) + ".")
-        return "\n".join(lines)
+        return not_covered(list(dict.fromkeys(_topic(hit.document, hit.chunk) for hit in hits))[:3])
 
 
 def _citation(n: int, meta: DocumentMeta, chunk: Chunk, quote: str) -> Citation:
     return Citation(n=n, chunk_id=chunk.chunk_id, doc_id=meta.doc_id, source=meta.source, title=meta.title,
-                    date=iso_date(meta), location=chunk.location, quote=quote)
+                    council=meta.council, date=iso_date(meta), location=chunk.location, quote=quote)
 
 
 def _topic(meta: DocumentMeta, chunk: Chunk) -> str:

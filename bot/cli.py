@@ -10,7 +10,8 @@ import sys
 from pathlib import Path
 from typing import Callable, TextIO
 
-from bot.answering import QueryError, clean_query, display_date, iso_date, source_line
+from bot.answering import QueryError, clean_query
+from bot.rendering import display_date, iso_date, source_line
 from bot.feedback import FeedbackStore
 from bot.handlers import Handlers
 from bot.services import Services

@@ -23,7 +23,8 @@ from typing import Callable, Literal
 
 from pydantic import BaseModel
 
-from bot.answering import Answer, QueryError, display_date
+from bot.answering import Answer, QueryError
+from bot.rendering import display_date
 from bot.feedback import FeedbackStore
 from bot.timeline_answers import timeline_sections
 from bot.services import Services

@@ -6,7 +6,8 @@ import datetime as dt
 import threading
 from pathlib import Path
 
-from bot.answering import Answerer, display_date
+from bot.answering import Answerer
+from bot.rendering import display_date
 from bot.settings import Settings
 from index.embedding import Embedder
 from index.indexer import Indexer, IndexReport

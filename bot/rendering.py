@@ -1,0 +1,88 @@
+"""The one place that turns answers, documents and passages into text for people.
+
+Every adapter (command line, console, Discord) and the answering core show dates, sources and citations
+through these functions, so a source reads the same wherever it appears: the council first, then the
+committee or body, the document, its date as precisely as the evidence allows, and where in it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, Callable
+
+from index.models import DatePrecision, DocumentMeta
+
+if TYPE_CHECKING:
+    from bot.answering import Answer
+
+DocumentLookup = Callable[[str], DocumentMeta]
+
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+SEPARATOR = " · "
+
+
+def format_date(day: dt.date, precision: DatePrecision = "day") -> str:
+    """'15 Jan 2025', 'Jan 2025' or '2025', the same on every platform and locale (no strftime '%-d')."""
+    if precision == "year":
+        return str(day.year)
+    month = f"{_MONTHS[day.month - 1]} {day.year}"
+    return month if precision == "month" else f"{day.day} {month}"
+
+
+def display_date(meta: DocumentMeta) -> str | None:
+    """The document's date as precisely as the evidence allows: '15 Jan 2025', 'Dec 2023' or '2024'."""
+    return format_date(meta.date, meta.date_precision) if meta.date else None
+
+
+def iso_date(meta: DocumentMeta) -> str | None:
+    """The document's date for machines (JSON output)."""
+    return meta.date.isoformat() if meta.date else None
+
+
+def joined(*parts: str | None) -> str:
+    """The parts that are there, with ' · ' between them."""
+    return SEPARATOR.join(part for part in parts if part)
+
+
+def source_line(meta: DocumentMeta, location: str = "") -> str:
+    """'Nottingham City Council · Children and Young People Scrutiny Committee · Ofsted monitoring visit ·
+    15 Jan 2025 · para 3.1': the council first, and the document's date; parts missing are left out."""
+    return joined(meta.council, meta.body if meta.body != meta.council else None, meta.title,
+                  display_date(meta), location)
+
+
+def citation_line(n: int, meta: DocumentMeta, location: str, chunk_id: str | None = None) -> str:
+    """'[2] <source line> · id 1a2b3c4d5e6f': one numbered source, as listed under an answer."""
+    return f"[{n}] {joined(source_line(meta, location), f'id {chunk_id}' if chunk_id else None)}"
+
+
+def quote_line(n: int, quote: str) -> str:
+    """'“…” [2]': a verbatim quotation and the number of its source."""
+    return f"“{quote}” [{n}]"
+
+
+def quotes_text(answer: Answer) -> str:
+    """The lead (if any), then each quotation with its number: what a person reads before the sources."""
+    quotes = "\n".join(quote_line(c.n, c.quote) for c in answer.citations)
+    return "\n\n".join(block for block in (answer.lead, quotes) if block)
+
+
+def render_answer(answer: Answer, document: DocumentLookup) -> str:
+    """The full answer text: lead, quotations with [n], then 'Sources:' with one line per citation."""
+    if not answer.citations:
+        return answer.lead or ""
+    sources = "\n".join(citation_line(c.n, document(c.doc_id), c.location) for c in answer.citations)
+    return f"{quotes_text(answer)}\n\nSources:\n{sources}"
+
+
+def not_covered(topics: list[str]) -> str:
+    """The plain refusal when no passage is relevant enough, with the nearest topics the documents do cover."""
+    lines = ["The documents I have do not answer this, so I will not guess."]
+    if topics:
+        lines.append("The nearest topics they do cover: " + "; ".join(topics) + ".")
+    return "\n".join(lines)
+
+
+def document_line(meta: DocumentMeta, passages: int) -> str:
+    """One document in a list: 'Bury Council · Cabinet · 12 Mar 2024 · minutes · 40 passages'."""
+    return joined(meta.council, meta.body, display_date(meta) or "undated", meta.doc_type, f"{passages} passages")
