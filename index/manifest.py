@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from index.models import DatePrecision, DocType, DocumentMeta, ParsedDocument
 
 MANIFEST_NAME = "manifest.toml"
+SYNC_MANIFEST_NAME = "manifest.sync.toml"  # written by `sync`; entries in manifest.toml win over its
 SOURCES_NAME = "SOURCES.tsv"
 
 
@@ -31,6 +32,7 @@ class ManifestEntry(BaseModel):
     type: DocType = "other"
     url: str | None = None
     date_note: str | None = None
+    draft: bool = Field(False, description="the publisher titled it a draft; it is indexed all the same")
 
 
 def doc_id_for(source: str) -> str:
@@ -56,8 +58,10 @@ class Manifest(BaseModel):
 
 
 def load_manifest(corpus: Path) -> Manifest:
-    """Read manifest.toml and SOURCES.tsv if present; a bad entry is reported and that document falls back to inference."""
+    """Read manifest.sync.toml, manifest.toml and SOURCES.tsv if present (manifest.toml wins over the synced entries;
+    the table only describes files neither names); a bad entry is reported and that document falls back to inference."""
     manifest = Manifest()
+    _read_toml(corpus / SYNC_MANIFEST_NAME, manifest)
     _read_toml(corpus / MANIFEST_NAME, manifest)
     _read_sources_tsv(corpus / SOURCES_NAME, manifest)
     return manifest
