@@ -5,17 +5,17 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import functools
+import textwrap
 import json
 import sys
 from pathlib import Path
 from typing import Callable, TextIO
 
 from bot.answering import QueryError, clean_query
-from bot.rendering import display_date, iso_date, source_line
 from bot.feedback import FeedbackStore
-from bot.handlers import Handlers
+from bot.handlers import Handlers, Reply, find_passage, newest_first, parse_date, parse_filters
+from bot.rendering import iso_date, source_line
 from bot.services import Services
-from bot.timeline_answers import timeline_sections
 from bot.settings import load_settings
 from index.errors import EngineError
 from index.models import DOC_TYPES, SearchFilters, SearchHit
@@ -51,7 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     docs.add_argument("--json", action="store_true")
 
     visits = commands.add_parser("visits", help="upcoming inspections and visits, from the documents")
-    visits.add_argument("--as-of", type=_date, help="see the timeline from this day, YYYY-MM-DD (default today)")
+    visits.add_argument("--as-of", help="see the timeline from this day, YYYY-MM-DD (default today)")
     visits.add_argument("--council", help="only this council's visits")
     visits.add_argument("--all", action="store_true", help="the whole timeline, oldest first")
     visits.add_argument("--json", action="store_true")
@@ -73,23 +73,12 @@ def build_parser() -> argparse.ArgumentParser:
 def _add_filters(command: argparse.ArgumentParser) -> None:
     command.add_argument("--council", help="only documents of this council")
     command.add_argument("--type", dest="doc_type", choices=DOC_TYPES, help="only this kind of document")
-    command.add_argument("--since", type=_date, help="only documents dated on or after YYYY-MM-DD")
-    command.add_argument("--until", type=_date, help="only documents dated on or before YYYY-MM-DD")
-
-
-def _date(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError as error:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a date; write it as YYYY-MM-DD") from error
+    command.add_argument("--since", help="only documents dated on or after YYYY-MM-DD")
+    command.add_argument("--until", help="only documents dated on or before YYYY-MM-DD")
 
 
 def _filters(args: argparse.Namespace) -> SearchFilters | None:
-    filters = SearchFilters(
-        council=args.council, doc_types=frozenset({args.doc_type}) if args.doc_type else None,
-        date_from=args.since, date_to=args.until,
-    )
-    return None if filters.is_empty() else filters
+    return parse_filters(args.council, args.since, args.doc_type, args.until)
 
 
 def hit_json(rank: int, hit: SearchHit) -> dict:
@@ -128,15 +117,19 @@ class Cli:
         if not 1 <= args.k <= 50:
             raise QueryError(f"--k {args.k} is out of range; use 1 to 50")
 
+        filters = _filters(args)
+
         def run(query: str) -> dict:
-            hits = self.services.searcher.search(query, k=args.k, filters=_filters(args), mode=args.mode)
+            hits = self.services.searcher.search(query, k=args.k, filters=filters, mode=args.mode)
             return {"query": query, "results": [hit_json(rank, hit) for rank, hit in enumerate(hits, start=1)]}
 
         return self._one_or_batch(args, run, self._print_search)
 
     def ask(self, args: argparse.Namespace) -> int:
+        filters = _filters(args)
+
         def run(question: str) -> dict:
-            return self.services.answerer.ask(question, _filters(args)).model_dump()
+            return self.services.answerer.ask(question, filters).model_dump()
 
         return self._one_or_batch(args, run, lambda payload: print(payload["answer"], file=self.out))
 
@@ -177,56 +170,41 @@ class Cli:
             print("No passages match.", file=self.out)
 
     def quote(self, args: argparse.Namespace) -> int:
-        store = self.services.store
-        chunk = store.chunk(args.chunk_id.strip().lower())
-        if chunk is None:
-            raise QueryError(f"no passage has id '{args.chunk_id}'; copy an id from `search` or an answer's citations")
-        meta = store.document(chunk.doc_id)
-        around = store.neighbours(chunk, args.context, args.context) if args.context > 0 else [chunk]
-        payload = {
+        if not args.json:
+            print(self.handlers.quote(args.chunk_id, args.context).as_text(), file=self.out)
+            return 0
+        meta, chunk, around = find_passage(self.services.store, args.chunk_id, args.context)
+        self.emit({
             "chunk_id": chunk.chunk_id, "doc_id": meta.doc_id, "source": meta.source, "title": meta.title,
             "council": meta.council, "body": meta.body, "date": iso_date(meta), "location": chunk.location,
             "heading": chunk.heading, "url": meta.url, "text": chunk.text,
             "before": [c.model_dump() for c in around if c.ordinal < chunk.ordinal],
             "after": [c.model_dump() for c in around if c.ordinal > chunk.ordinal],
-        }
-        if args.json:
-            self.emit(payload)
-        else:
-            print(source_line(meta, chunk.location), file=self.out)
-            for passage in around:
-                marker = ">" if passage.chunk_id == chunk.chunk_id else " "
-                print(f"\n{marker} [{passage.location}]\n{passage.text.strip()}", file=self.out)
+        })
         return 0
 
     def docs(self, args: argparse.Namespace) -> int:
+        if not args.json:
+            print(self.handlers.docs(page=None).as_text(), file=self.out)
+            return 0
         store = self.services.store
-        documents = sorted(store.documents(), key=lambda m: (m.date or dt.date.min, m.source))
-        rows = [{
+        self.emit({"documents": [{
             "doc_id": m.doc_id, "source": m.source, "title": m.title, "council": m.council, "body": m.body,
             "date": iso_date(m), "date_precision": m.date_precision, "type": m.doc_type, "url": m.url,
             "inferred": m.inferred, "passages": len(store.document_chunks(m.doc_id)),
-        } for m in documents]
-        if args.json:
-            self.emit({"documents": rows})
-            return 0
-        for m, row in zip(documents, rows):
-            flag = " (metadata inferred from the text)" if m.inferred else ""
-            print(f"{display_date(m) or 'undated':>11}  {m.doc_type:<8} {m.council or '-'} · {m.title} "
-                  f"[{m.source}, {row['passages']} passages]{flag}", file=self.out)
+        } for m in newest_first(store)]})
         return 0
 
     def visits(self, args: argparse.Namespace) -> int:
         _, problems = self.services.visit_events()
         for problem in problems:
             print(f"skipped: {problem}", file=self.err)
-        timeline = self.services.timeline(args.as_of or dt.date.today(), args.council, include_past=args.all)
         if args.json:
+            timeline = self.services.timeline(parse_date(args.as_of) or dt.date.today(), args.council, args.all)
             self.emit(timeline.model_dump(mode="json"))
             return 0
-        for title, lines in timeline_sections(timeline, self.services.passage_date):
-            print(f"{title}:", file=self.out)
-            print("\n".join(f"  • {line}" for line in lines), file=self.out)
+        reply = self.handlers.visits(args.as_of, args.council, include_past=args.all, page=None)
+        print(_sections_text(reply), file=self.out)
         return 0
 
     def eval(self, args: argparse.Namespace) -> int:
@@ -266,6 +244,11 @@ class Cli:
         if self.services.settings.discord_token is None:
             return self.console(args)
         return self.serve(argparse.Namespace(check=False))
+
+
+def _sections_text(reply: Reply) -> str:
+    """A reply's fields as indented sections: 'Upcoming as of 1 Mar 2024, soonest first:' then its lines."""
+    return "\n".join(f"{field.name}:\n{textwrap.indent(field.value, '  ')}" for field in reply.fields)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -8,7 +8,7 @@ from typing import Callable, TextIO
 from bot.answering import QueryError
 from bot.handlers import Handlers, Reply, failure
 
-_OPTION = re.compile(r'\b(council|since|type|as_of|include_past):(?:"([^"]*)"|(\S+))')
+_OPTION = re.compile(r'\b(council|since|type|as_of|include_past|page):(?:"([^"]*)"|(\S+))')
 _QUIT = {"/quit", "/exit"}
 
 
@@ -24,10 +24,13 @@ def _ask(handlers: Handlers, rest: str, out: TextIO) -> Reply:
 
 
 def _visits(handlers: Handlers, rest: str, out: TextIO) -> Reply:
-    """'/visits as_of:2024-03-01 council:Nottingham include_past:true'."""
+    """'/visits as_of:2024-03-01 council:Nottingham include_past:true page:2'."""
     _, options = _options(rest)
     include_past = options.get("include_past", "").lower() in {"true", "yes", "1"}
-    return handlers.visits(options.get("as_of"), options.get("council"), include_past)
+    page = options.get("page", "1")
+    if not page.isdigit():
+        raise QueryError(f"'{page}' is not a page number; write page:2")
+    return handlers.visits(options.get("as_of"), options.get("council"), include_past, int(page))
 
 
 def _quote(handlers: Handlers, rest: str, out: TextIO) -> Reply:

@@ -13,21 +13,22 @@ Adding a command (the next one is `/visits as_of council include_past`): a metho
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
 import re
 import secrets
 import threading
 import time
 from collections import OrderedDict
-from typing import Callable, Literal
+from typing import Callable, Generic, Literal, TypeVar
 
 from pydantic import BaseModel
 
 from bot.answering import Answer, QueryError
-from bot.rendering import display_date
 from bot.feedback import FeedbackStore
-from bot.timeline_answers import timeline_sections
+from bot.rendering import citation_line, document_line, joined, quotes_text, source_line
 from bot.services import Services
+from bot.timeline_answers import timeline_sections
 from index.errors import EngineError
 from index.models import DOC_TYPES, Chunk, DocumentMeta, SearchFilters
 from index.store import IndexStore
@@ -39,10 +40,12 @@ MORE_PER_PRESS = 3
 MAX_CONTEXT = 3
 MAX_TOPICS = 8
 MAX_CHOICES = 25
+VISIT_FIELD_CHARS = 1000  # a block of timeline lines small enough for any adapter to show whole (Discord: 1,024)
+VISIT_PAGE_CHARS = 4000  # the timeline lines on one page (a Discord embed holds 6,000 characters in all)
 
-SOURCES_HEADING = "\n\nSources:\n"  # where the answering core's text turns to its sources, shown here as fields
-ButtonAction = Literal["passage", "more", "vote", "docs"]
-IN_PLACE_ACTIONS: frozenset[str] = frozenset({"docs"})  # their reply replaces the message they are on (paging)
+ButtonAction = Literal["passage", "more", "vote", "docs", "visits"]
+IN_PLACE_ACTIONS: frozenset[str] = frozenset({"docs", "visits"})  # their reply replaces the message they are on
+T = TypeVar("T")
 
 
 class CommandHelp(BaseModel):
@@ -58,7 +61,7 @@ COMMANDS: dict[str, CommandHelp] = {
     "quote": CommandHelp(usage="/quote ID [context:0-3]",
                          summary="Show a whole passage, optionally with the ones around it"),
     "docs": CommandHelp(usage="/docs [page]", summary="List the documents the bot can quote from"),
-    "visits": CommandHelp(usage="/visits [as_of:YYYY-MM-DD] [council:NAME] [include_past:true]",
+    "visits": CommandHelp(usage="/visits [as_of:YYYY-MM-DD] [council:NAME] [include_past:true] [page:N]",
                           summary="Upcoming inspections and monitoring visits, from the documents, with sources"),
     "reindex": CommandHelp(usage="/reindex", summary="Re-read the document folder (Manage Server only)"),
     "help": CommandHelp(usage="/help", summary="How to ask questions and what the bot can do"),
@@ -124,25 +127,42 @@ class AskedQuestion(BaseModel):
     shown: list[str]
 
 
-class RecentAnswers:
-    """The last few hundred answers by short id, so buttons need not carry a whole question in their id."""
+class VisitsQuery(BaseModel):
+    """What a /visits page button needs to show another page of the same timeline."""
+
+    as_of: dt.date
+    council: str | None
+    include_past: bool
+
+    def key(self) -> str:
+        """The same query always gets the same short id, so its pages' buttons are the same each time."""
+        return hashlib.sha256(self.model_dump_json().encode()).hexdigest()[:8]
+
+
+class Recent(Generic[T]):
+    """The last few hundred items by short id, so buttons need not carry a whole question in their id."""
 
     def __init__(self, capacity: int = 500):
         self.capacity = capacity
-        self._items: OrderedDict[str, AskedQuestion] = OrderedDict()
+        self._items: OrderedDict[str, T] = OrderedDict()
         self._lock = threading.Lock()
 
-    def add(self, asked: AskedQuestion) -> str:
-        answer_id = secrets.token_hex(4)
+    def add(self, item: T, key: str | None = None) -> str:
+        key = key or secrets.token_hex(4)
         with self._lock:
-            self._items[answer_id] = asked
+            self._items[key] = item
+            self._items.move_to_end(key)
             while len(self._items) > self.capacity:
                 self._items.popitem(last=False)
-        return answer_id
+        return key
 
-    def get(self, answer_id: str) -> AskedQuestion | None:
+    def get(self, key: str) -> T | None:
         with self._lock:
-            return self._items.get(answer_id)
+            return self._items.get(key)
+
+
+class RecentAnswers(Recent[AskedQuestion]):
+    """Recent answers, and which passages each has shown so far ('More results' goes on from there)."""
 
     def mark_shown(self, answer_id: str, chunk_ids: list[str]) -> None:
         with self._lock:
@@ -190,11 +210,6 @@ def failure(error: BaseException) -> Reply:
     return Reply(ephemeral=True, description=text)
 
 
-def citation_line(meta: DocumentMeta, location: str) -> str:
-    """'Ofsted monitoring visit · Children and Young People Scrutiny Committee · 15 Jan 2025 · para 3.1'."""
-    return " · ".join(part for part in (meta.title, meta.body, display_date(meta), location) if part)
-
-
 def parse_date(text: str | None) -> dt.date | None:
     """A YYYY-MM-DD option; blank means none, anything else gets the same one-line error everywhere."""
     if not text or not text.strip():
@@ -205,14 +220,31 @@ def parse_date(text: str | None) -> dt.date | None:
         raise QueryError(f"'{text.strip()}' is not a date; write it as YYYY-MM-DD, e.g. 2024-01-31") from None
 
 
-def parse_filters(council: str | None, since: str | None, doc_type: str | None) -> SearchFilters | None:
+def parse_filters(council: str | None, since: str | None, doc_type: str | None,
+                  until: str | None = None) -> SearchFilters | None:
     """The optional /ask restrictions, checked here so every adapter gives the same one-line errors."""
-    date_from = parse_date(since)
+    date_from, date_to = parse_date(since), parse_date(until)
     if doc_type and doc_type not in DOC_TYPES:
         raise QueryError(f"'{doc_type}' is not a document type; use one of {', '.join(DOC_TYPES)}")
-    filters = SearchFilters(council=(council or "").strip() or None, date_from=date_from,
+    filters = SearchFilters(council=(council or "").strip() or None, date_from=date_from, date_to=date_to,
                             doc_types=frozenset({doc_type}) if doc_type else None)
     return None if filters.is_empty() else filters
+
+
+def find_passage(store: IndexStore, chunk_id: str, context: int = 0) -> tuple[DocumentMeta, Chunk, list[Chunk]]:
+    """A passage by id, its document, and it with `context` passages either side: for /quote and `quote`."""
+    if not 0 <= context <= MAX_CONTEXT:
+        raise QueryError(f"context {context} is out of range; use 0 to {MAX_CONTEXT} passages either side")
+    chunk = store.chunk(chunk_id.strip().lower())
+    if chunk is None:
+        raise QueryError(f"no passage has id '{chunk_id.strip()}'; copy an id from an answer's sources")
+    around = store.neighbours(chunk, context, context) if context else [chunk]
+    return store.document(chunk.doc_id), chunk, around
+
+
+def newest_first(store: IndexStore) -> list[DocumentMeta]:
+    """The documents as /docs and `docs` list them."""
+    return sorted(store.documents(), key=lambda m: (m.date or dt.date.min, m.source), reverse=True)
 
 
 class Handlers:
@@ -222,6 +254,7 @@ class Handlers:
         self.services = services
         self.feedback = feedback
         self.recent = recent or RecentAnswers()
+        self.recent_visits: Recent[VisitsQuery] = Recent()
         self._reindexing = threading.Lock()
 
     def ask(self, question: str, council: str | None = None, since: str | None = None,
@@ -248,14 +281,12 @@ class Handlers:
         fields = []
         for c in answer.citations:
             meta = store.document(c.doc_id)
-            parts = (meta.body, display_date(meta), c.location, f"id {c.chunk_id}")
-            detail = " · ".join(part for part in parts if part)
-            fields.append(Field(name=f"[{c.n}] {meta.title}", value=detail, url=meta.url))
+            fields.append(Field(name=citation_line(c.n, meta, c.location), value=f"id {c.chunk_id}", url=meta.url))
         buttons = [Button(label=f"Show passage {c.n}", action="passage", argument=c.chunk_id) for c in answer.citations]
         buttons.append(Button(label="More results", action="more", argument=answer_id))
         return Reply(
             title=answer.question, topic=answer.question,
-            description=answer.answer.rsplit(SOURCES_HEADING, 1)[0],
+            description=quotes_text(answer),
             fields=fields, buttons=buttons + _vote_buttons(answer_id),
             footer="Quoted word for word from the documents. /quote ID shows a whole passage.",
             cut_hint="/quote an id from the sources below for the whole passage",
@@ -281,7 +312,7 @@ class Handlers:
         if not fresh:
             return Reply(ephemeral=True, title=asked.question, description="No further passages match this question.")
         fields = [
-            Field(name=citation_line(hit.document, hit.chunk.location), value=_flat(hit.chunk.text),
+            Field(name=source_line(hit.document, hit.chunk.location), value=_flat(hit.chunk.text),
                   url=hit.document.url, cut_hint=f"/quote {hit.chunk.chunk_id}")
             for hit in fresh
         ]
@@ -300,30 +331,25 @@ class Handlers:
         return Reply(ephemeral=True, description=thanks)
 
     def quote(self, chunk_id: str, context: int = 0, ephemeral: bool = False) -> Reply:
-        if not 0 <= context <= MAX_CONTEXT:
-            raise QueryError(f"context {context} is out of range; use 0 to {MAX_CONTEXT} passages either side")
-        store = self.services.store
-        chunk = store.chunk(chunk_id.strip().lower())
-        if chunk is None:
-            raise QueryError(f"no passage has id '{chunk_id.strip()}'; copy an id from an answer's sources")
-        meta = store.document(chunk.doc_id)
-        around = store.neighbours(chunk, context, context) if context else [chunk]
+        meta, chunk, around = find_passage(self.services.store, chunk_id, context)
         where = "the source document (linked above)" if meta.url else "the document"
         return Reply(
             ephemeral=ephemeral, title=meta.title, url=meta.url, description=chunk.text.strip(),
             fields=[_neighbour(c, "Before" if c.ordinal < chunk.ordinal else "After")
                     for c in around if c.chunk_id != chunk.chunk_id],
-            footer=f"{citation_line(meta, chunk.location)} · id {chunk.chunk_id}",
+            footer=joined(source_line(meta, chunk.location), f"id {chunk.chunk_id}"),
             cut_hint=f"the passage continues in {where}",
         )
 
-    def docs(self, page: int = 1) -> Reply:
+    def docs(self, page: int | None = 1) -> Reply:
+        """One page of the documents, newest first; `page=None` lists them all on one page (the command line)."""
         store = self.services.store
-        documents = sorted(store.documents(), key=lambda m: (m.date or dt.date.min, m.source), reverse=True)
-        pages = max(1, -(-len(documents) // DOCS_PER_PAGE))
-        page = min(max(page, 1), pages)
-        shown = documents[(page - 1) * DOCS_PER_PAGE : page * DOCS_PER_PAGE]
-        fields = [Field(name=meta.title, value=_document_line(meta, len(store.document_chunks(meta.doc_id))),
+        documents = newest_first(store)
+        per_page = DOCS_PER_PAGE if page is not None else max(1, len(documents))
+        pages = max(1, -(-len(documents) // per_page))
+        page = min(max(page or 1, 1), pages)
+        shown = documents[(page - 1) * per_page : page * per_page]
+        fields = [Field(name=meta.title, value=document_line(meta, len(store.document_chunks(meta.doc_id))),
                         url=meta.url) for meta in shown]
         buttons = [Button(label="◀ Newer", action="docs", argument=str(page - 1))] if page > 1 else []
         buttons += [Button(label="Older ▶", action="docs", argument=str(page + 1))] if page < pages else []
@@ -350,18 +376,35 @@ class Handlers:
         return Reply(ephemeral=True, title=f"Indexed {report.documents} documents, {report.passages} passages",
                      description="\n".join(lines))
 
-    def visits(self, as_of: str | None = None, council: str | None = None, include_past: bool = False) -> Reply:
-        """The visits timeline seen from a date (today by default), each event with where it is told."""
-        when = parse_date(as_of) or dt.date.today()
+    def visits(self, as_of: str | None = None, council: str | None = None, include_past: bool = False,
+               page: int | None = 1) -> Reply:
+        """The visits timeline seen from a date (today by default), each event with where it is told, paged so
+        that no section is cut; `page=None` shows every event on one page (the command line)."""
+        query = VisitsQuery(as_of=parse_date(as_of) or dt.date.today(), council=(council or "").strip() or None,
+                            include_past=include_past)
+        return self._visits_page(query, page)
+
+    def _visits_page(self, query: VisitsQuery, page: int | None) -> Reply:
         store = self.services.store  # one generation for the events and their passages' dates, even mid-reindex
-        timeline = self.services.timeline(when, (council or "").strip() or None, include_past, store=store)
-        fields = [Field(name=title, value="\n".join(f"• {line}" for line in lines),
-                        cut_hint="/visits with a council or a later as_of date narrows the list")
-                  for title, lines in timeline_sections(timeline, lambda chunk_id: self.services.passage_date(
-                      chunk_id, store))]
-        scope = f" — {council.strip()}" if council and council.strip() else ""
-        return Reply(title=f"Inspections and visits{scope}", fields=fields,
-                     footer="Dates as the documents put them. /quote ID shows the passage an event comes from.")
+        timeline = self.services.timeline(query.as_of, query.council, query.include_past, store=store)
+        sections = timeline_sections(timeline, lambda chunk_id: self.services.passage_date(chunk_id, store))
+        if page is None:
+            pages = [[Field(name=title, value=_bullets(lines)) for title, lines in sections]]
+        else:
+            pages = visit_pages(sections, VISIT_FIELD_CHARS, VISIT_PAGE_CHARS)
+        number = min(max(page or 1, 1), len(pages))
+        buttons = []
+        if len(pages) > 1:
+            key = self.recent_visits.add(query, query.key())
+            buttons += [Button(label="◀ Earlier", action="visits", argument=f"{key}:{number - 1}")] if number > 1 else []
+            buttons += [Button(label="Later ▶", action="visits", argument=f"{key}:{number + 1}")
+                        ] if number < len(pages) else []
+        paging = f"Page {number} of {len(pages)}" + (f" · /visits page:{number + 1} for the next page"
+                                                     if number < len(pages) else "")
+        scope = f" — {query.council}" if query.council else ""
+        return Reply(title=f"Inspections and visits{scope}", fields=pages[number - 1], buttons=buttons,
+                     footer=joined(paging if len(pages) > 1 else None, "Dates as the documents put them. "
+                                   "/quote ID shows the passage an event comes from."))
 
     def help(self) -> Reply:
         usage = "\n".join(f"{command.usage} — {command.summary}" for command in COMMANDS.values())
@@ -380,6 +423,10 @@ class Handlers:
         if action == "vote":
             answer_id, _, helpful = argument.partition(":")
             return self.vote(answer_id, helpful == "1", user)
+        if action == "visits":
+            key, _, page = argument.rpartition(":")
+            query = self.recent_visits.get(key)
+            return self._visits_page(query, int(page) if page.isdigit() else 1) if query else _expired()
         return self.docs(int(argument) if argument.isdigit() else 1)
 
     def quote_choices(self, typed: str) -> list[Choice]:
@@ -426,9 +473,88 @@ def _neighbour(chunk: Chunk, side: str) -> Field:
     return Field(name=f"{side} · {chunk.location}", value=_flat(chunk.text), cut_hint=f"/quote {chunk.chunk_id}")
 
 
-def _document_line(meta: DocumentMeta, passages: int) -> str:
-    parts = (meta.council, meta.body, display_date(meta) or "undated", meta.doc_type, f"{passages} passages")
-    return " · ".join(part for part in parts if part)
+def _bullets(lines: list[str]) -> str:
+    return "\n".join(f"• {line}" for line in lines)
+
+
+def visit_pages(sections: list[tuple[str, list[str]]], field_chars: int, page_chars: int) -> list[list[Field]]:
+    """The timeline's sections laid out as pages of fields, every line whole and in order: a field holds lines
+    up to `field_chars`, a page up to `page_chars`; a section that goes on is titled '(continued)'."""
+    pages: list[list[Field]] = [[]]
+    used = 0
+    for title, lines in sections:
+        block: list[str] = []
+        fields_before = 0
+
+        def flush() -> None:
+            nonlocal block, fields_before
+            name = f"{title} (continued)" if fields_before else title
+            pages[-1].append(Field(name=name, value=_bullets(block),
+                                   cut_hint="/quote an id for the passage an event comes from"))
+            block, fields_before = [], fields_before + 1
+
+        for line in lines:
+            size = len(line) + 3  # "• " and the line break
+            if used and used + size > page_chars:
+                if block:
+                    flush()
+                pages.append([])
+                used = 0
+            elif block and len(_bullets(block)) + size > field_chars:
+                flush()
+            block.append(line)
+            used += size
+        if block or not fields_before:
+            flush()
+    return pages
+
+
+def _topics(documents: list[DocumentMeta]) -> str:
+    newest = sorted(documents, key=lambda m: m.date or dt.date.min, reverse=True)
+    titles = list(dict.fromkeys(meta.title for meta in newest))
+    lines = [f"• {title}" for title in titles[:MAX_TOPICS]]
+    if len(titles) > MAX_TOPICS:
+        lines.append(f"…and {len(titles) - MAX_TOPICS} more: /docs lists them all")
+    return "\n".join(lines) or "No documents are indexed yet."
+
+
+def _neighbour(chunk: Chunk, side: str) -> Field:
+    return Field(name=f"{side} · {chunk.location}", value=_flat(chunk.text), cut_hint=f"/quote {chunk.chunk_id}")
+
+
+def _bullets(lines: list[str]) -> str:
+    return "\n".join(f"• {line}" for line in lines)
+
+
+def visit_pages(sections: list[tuple[str, list[str]]], field_chars: int, page_chars: int) -> list[list[Field]]:
+    """The timeline's sections laid out as pages of fields, every line whole and in order: a field holds lines
+    up to `field_chars`, a page up to `page_chars`; a section that goes on is titled '(continued)'."""
+    pages: list[list[Field]] = [[]]
+    used = 0
+    for title, lines in sections:
+        block: list[str] = []
+        for line in lines:
+            size = len(_bullets([line])) + 1
+            if block and len(_bullets(block)) + size > field_chars:
+                pages[-1].append(_visit_field(title, block, pages))
+                block = []
+            if used and used + size > page_chars:
+                if block:
+                    pages[-1].append(_visit_field(title, block, pages))
+                    block = []
+                pages.append([])
+                used = 0
+            block.append(line)
+            used += size
+        pages[-1].append(_visit_field(title, block, pages))
+    return pages
+
+
+def _visit_field(title: str, lines: list[str], pages: list[list[Field]]) -> Field:
+    """A block of one section's lines; titled as continued when the section already began on an earlier field."""
+    started = any(field.name.removesuffix(" (continued)") == title for page in pages for field in page)
+    return Field(name=f"{title} (continued)" if started else title, value=_bullets(lines),
+                 cut_hint="/quote an id for the passage an event comes from")
 
 
 def _flat(text: str) -> str:

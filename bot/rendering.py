@@ -84,5 +84,6 @@ def not_covered(topics: list[str]) -> str:
 
 
 def document_line(meta: DocumentMeta, passages: int) -> str:
-    """One document in a list: 'Bury Council · Cabinet · 12 Mar 2024 · minutes · 40 passages'."""
-    return joined(meta.council, meta.body, display_date(meta) or "undated", meta.doc_type, f"{passages} passages")
+    """One document in a list: 'Bury Council · Cabinet · 12 Mar 2024 · minutes · 40 passages · bury.txt'."""
+    return joined(meta.council, meta.body, display_date(meta) or "undated", meta.doc_type, f"{passages} passages",
+                  meta.source, "metadata inferred from the text" if meta.inferred else None)

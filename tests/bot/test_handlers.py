@@ -11,6 +11,7 @@ from bot import handlers as handlers_module
 from bot.answering import QueryError, fold
 from bot.feedback import FeedbackStore
 from bot.handlers import Cooldown, Field, Handlers, Reply, failure
+from bot.rendering import source_line
 
 QUESTION = "When is the next full Ofsted inspection expected?"
 UNCOVERED = "What is the recipe for a Victoria sponge cake?"
@@ -44,8 +45,8 @@ def test_an_answer_quotes_passages_verbatim_with_sources_and_buttons(answered, s
         chunk = store.chunk(chunk_id)
         meta = store.document(chunk.doc_id)
         assert fold(quote) in fold(chunk.text)
-        assert field.name == f"[{n}] {meta.title}" and field.url == meta.url
-        assert chunk.location in field.value and f"id {chunk_id}" in field.value
+        assert field.name == f"[{n}] {source_line(meta, chunk.location)}" and field.url == meta.url
+        assert field.name.startswith(f"[{n}] {meta.council} · ") and field.value == f"id {chunk_id}"
     assert [b.label for b in reply.buttons] == [f"Show passage {n}" for n in range(1, len(cited) + 1)] + [
         "More results", "Helpful", "Not helpful"]
 
