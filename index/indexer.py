@@ -19,7 +19,8 @@ from index.parsing import SUPPORTED_SUFFIXES, parse_file
 from index.models import DocumentMeta, Line, ParsedDocument
 from index.search import Searcher
 from index.visits import VisitEvent, extract_events
-from index.store import (FORMAT, VECTORS, VISITS, IndexStore, StoredDocument, faiss_id, remove_stale_generations,
+from index.improvements import AREAS_VERSION, AreasFile, extract_areas
+from index.store import (AREAS, FORMAT, VECTORS, VISITS, IndexStore, StoredDocument, faiss_id, remove_stale_generations,
                          write_generation)
 from index.vectors import VectorIndex
 
@@ -89,15 +90,17 @@ class Indexer:
         report.documents = len(documents)
         report.passages = sum(len(doc.chunks) for doc in documents)
         unchanged = not (report.added or report.changed or report.removed)
-        if reusable and unchanged and previous.manifest.format == FORMAT:
+        if (reusable and unchanged and previous.manifest.format == FORMAT
+                and previous.improvement_areas().version == AREAS_VERSION):
             remove_stale_generations(index_dir)  # what builds killed part-way left behind
             return report  # the live generation already says exactly this
         vectors = self._vectors(documents, previous, report, progress, say)
         dense = self._dense(documents, vectors, previous)
         events = extract_events((doc.meta, doc.chunks) for doc in documents)
+        areas, problems = extract_areas((doc.meta, doc.text, doc.chunks) for doc in documents)
         write_generation(index_dir, documents, vectors, dense, self.embedder.name, self.chunker,
                          calibrate=lambda staged: calibrate(Searcher(staged, self.embedder)),
-                         extra_files={VISITS: _events_json(events)})
+                         extra_files={VISITS: _events_json(events), AREAS: AreasFile(areas=areas, problems=problems).model_dump_json()})
         return report
 
     def _previous(self, index_dir: Path, say: Progress) -> IndexStore | None:

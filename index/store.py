@@ -26,6 +26,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from index.chunking import ChunkerConfig
 from index.errors import IndexUnavailable
+from index.improvements import AreasFile
 from index.lexical import LexicalIndex
 from index.models import Chunk, DocumentMeta, SearchFilters, council_matches
 from index.visits import VisitEvent
@@ -37,6 +38,7 @@ VECTORS = "vectors.faiss"
 LEXICAL = "lexical"
 MANIFEST = "manifest.json"
 VISITS = "visits.json"
+AREAS = "areas.json"
 
 _SCHEMA = """
 CREATE TABLE documents (doc_id TEXT PRIMARY KEY, source TEXT NOT NULL, meta TEXT NOT NULL,
@@ -126,6 +128,8 @@ class IndexStore:
         visits = folder / VISITS
         self._visit_events = ([VisitEvent.model_validate(raw) for raw in json.loads(visits.read_text(encoding="utf-8"))]
                               if visits.is_file() else [])
+        areas = folder / AREAS
+        self._areas = AreasFile.model_validate_json(areas.read_text(encoding="utf-8")) if areas.is_file() else AreasFile(version=0)
 
     @classmethod
     def open(cls, index_dir: Path, model: str | None = None, verify: bool = True) -> "IndexStore":
@@ -248,6 +252,10 @@ class IndexStore:
     def visit_events(self) -> list[VisitEvent]:
         """Inspection and visit events extracted from the documents when this generation was built."""
         return list(self._visit_events)
+
+    def improvement_areas(self) -> AreasFile:
+        """Areas for improvement extracted when this generation was built (version 0: built before they were)."""
+        return self._areas
 
     def allowed_positions(self, filters: SearchFilters | None) -> np.ndarray | None:
         """0/1 per position for the passages the filters let through; None when nothing is filtered."""

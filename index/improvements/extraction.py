@@ -1,0 +1,259 @@
+"""Areas for improvement read from the lists that state them, one item each, verbatim.
+
+Ofsted reports list what the council must improve under a heading: "What needs to improve?" (ILACS,
+2018 on), "Priority and immediate action", "Areas for improvement" and "Recommendations" (the 2013-2017
+framework, for the council and for its safeguarding board); officers' reports end with
+"Recommendation(s)". Items are bullets or numbered paragraphs; an item wrapped over several lines (or
+over a page, where the parser has already dropped running headers and page numbers) is joined, and its
+text is the exact slice of the document from after its marker to its end, with white space folded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from index.improvements.models import ExtractionProblem, ImprovementArea
+from index.models import Chunk, DocumentMeta
+
+_SECTION = re.compile(
+    r"(?:\*\*)?(?P<name>what needs to improve(?: in this local authority)?|areas? for priority action"
+    r"|priority and immediate action|priority actions?|areas for improvement|recommendations?(?:\s?\(s\))?)"
+    r"\s*[?:.]?\d{0,2}\s*:?(?:\*\*)?",
+    re.IGNORECASE,
+)
+_GLYPH = r"[•◼▪●■▫◦\uf0b7\uf06e\uf0a7\uf0d8\uf076\uf0fc]"
+_BULLET = re.compile(rf"\s*(?:{_GLYPH}\s*|[-*·–]\s+)")
+_NUMBER = re.compile(r"\s*\(?(?P<n>\d{1,3})[.)]\s+")
+_LETTER = re.compile(r"\s*\(?(?:[a-h]|i{1,3}|iv|v)\)\s+")
+_LONE_NUMBER = re.compile(r"\d{1,3}")  # a page number or a footnote mark left on its own line
+# what follows the list in every layout seen: the first judgement heading, or the report's closing sections
+_AFTER_LIST = re.compile(
+    r"(?:The experiences and progress of|The effectiveness of|Information about this|Summary\b|Key strengths|Key findings"
+    r"|Inspection findings|The local authority$|Section \d|Executive summary)"
+)
+_NONE_FOUND = re.compile(r"did not (?:find|identify) any|no areas for (?:priority|improvement)", re.IGNORECASE)
+_CONTEXT = re.compile(
+    r"\(\s*(?P<context>(?:(?:outcome|enabler|principle)\b[^()]*framework|paragraphs?\s+\d[^()]*))\s*\)[.;]?\s*$",
+    re.IGNORECASE,
+)
+_ENDS = ".!?;:)"
+_ASKING_WORDS = re.compile(r"\b(?:needs?|needed|should|must|requires?)\b", re.IGNORECASE)
+_ASKING = frozenset(
+    "ensure improve develop strengthen review take continue establish increase work provide make reduce implement "
+    "introduce monitor undertake evaluate raise secure consider further promote embed extend build enable sustain "
+    "put reinforce clarify agree address analyse use urgently prioritise complete identify assess engage challenge "
+    "revise produce tackle publish bring maintain respond seek progress track record audit focus align expedite "
+    "accelerate act set"
+    .split()
+)
+
+
+@dataclass
+class _Item:
+    start: int
+    end: int
+    number: int | None
+    group: str | None = None
+
+
+@dataclass
+class _Line:
+    start: int
+    end: int
+    text: str
+
+    @property
+    def stripped(self) -> str:
+        return self.text.strip()
+
+
+def _continues(following: _Line | None, style: str | None, current: _Item | None) -> bool:
+    """Whether the list goes on after a sub-heading: the next line starts its next item, and that item asks for
+    something ('Ensure...'), unlike the findings paragraphs whose numbering carries on after the list."""
+    marker = _marker(following.text) if following else None
+    if marker is None or (style is not None and marker[0] != style):
+        return False
+    if marker[0] == "number" and current is not None and marker[2] != (current.number or 0) + 1:
+        return False
+    first_word = following.text[marker[1] :].split(maxsplit=1)[0].casefold()
+    return first_word in _ASKING
+
+
+def _lines(text: str) -> list[_Line]:
+    lines, offset = [], 0
+    for raw in text.split("\n"):
+        lines.append(_Line(offset, offset + len(raw), raw))
+        offset += len(raw) + 1
+    return lines
+
+
+def section_heading(line: str) -> str | None:
+    """The heading's name when the whole line is one ('Recommendations 7' in a contents page is not)."""
+    match = _SECTION.fullmatch(line.strip())
+    return match.group("name") if match and match.group("name")[0].isupper() else None
+
+
+def _marker(line: str) -> tuple[str, int, int | None] | None:
+    """('bullet' | 'number' | 'letter', length of the marker, the item's number) for a line that starts an item."""
+    for kind, pattern in (("number", _NUMBER), ("letter", _LETTER), ("bullet", _BULLET)):
+        match = pattern.match(line)
+        if match and match.end() < len(line.rstrip()):
+            number = int(match.group("n")) if kind == "number" else None
+            return kind, match.end(), number
+    if _BULLET.fullmatch(line):  # a bullet alone on its line: the item starts on the next one
+        return "bullet", len(line), None
+    return None
+
+
+def _ends_item(text: str) -> bool:
+    return text.rstrip().endswith(tuple(_ENDS))
+
+
+def _subheading(line: str) -> bool:
+    """A short title line inside a list ('Outcomes for care leavers') that groups the items after it."""
+    stripped = line.strip()
+    return len(stripped) <= 80 and stripped[0].isupper() and not _ends_item(stripped) and _marker(line) is None
+
+
+def _asks(opening: str) -> bool:
+    """An item that asks for something: 'Ensure...', or '... needs to be improved', '... should ...'."""
+    words = opening.split()
+    return bool(words) and (words[0].casefold() in _ASKING or bool(_ASKING_WORDS.search(opening[:300])))
+
+
+def following_text(line: _Line | None) -> str:
+    return line.text if line else ""
+
+
+def _next_text(lines: list[_Line], after: int) -> _Line | None:
+    return next((line for line in lines[after + 1 :] if line.stripped and not _LONE_NUMBER.fullmatch(line.stripped)),
+                None)
+
+
+def _list_items(lines: list[_Line], first: int, text: str) -> list[_Item]:
+    """The items of the list that starts at line `first` (just after a heading); empty when none follows."""
+    items: list[_Item] = []
+    style: str | None = None
+    blank = False
+    group: str | None = None
+    for index in range(first, len(lines)):
+        line = lines[index]
+        stripped = line.stripped
+        if not stripped:
+            blank = True
+            continue
+        if _LONE_NUMBER.fullmatch(stripped):
+            continue
+        if section_heading(stripped) or _AFTER_LIST.match(stripped):
+            break
+        marker = _marker(line.text)
+        current = items[-1] if items else None
+        if marker is None and _subheading(line.text) and (
+                current is None or blank or _ends_item(text[current.start : current.end])):
+            if not _continues(_next_text(lines, index), style, current):
+                if current is not None:
+                    break  # a title line after a finished item: the next section
+            else:
+                group, blank = _fold(stripped), False
+                continue
+        following = _next_text(lines, index)
+        if marker and marker[0] == "number" and _subheading(line.text[marker[1]:]) and following is not None \
+                and (_marker(following.text) or ("", 0, None))[0] == "bullet":
+            group, style, blank = _fold(line.text[marker[1]:]), "bullet", False
+            continue  # a numbered theme ('1. Quality of practice') over bullet items
+        if marker and style is None:
+            style = marker[0]
+            if style == "number" and marker[2] != 1 and not _asks(line.text[marker[1]:] + " " + following_text(following)):
+                break  # the report's own numbered paragraphs, not a list of what to do
+        if marker and marker[0] == style:
+            if style == "number" and current is not None and marker[2] != (current.number or 0) + 1:
+                break  # the numbering restarted: the report's own paragraphs, not the list
+            items.append(_Item(line.start + marker[1], line.end, marker[2], group))
+        elif current is None:
+            break  # the heading is not followed by a list
+        elif marker and style == "number":
+            current.end = line.end  # a sub-item (a bullet or a lettered point) belongs to its numbered item
+        elif marker and style == "bullet" and marker[0] == "number":
+            break
+        elif blank and (_ends_item(text[current.start:current.end]) or not stripped[0].islower()):
+            break  # after a blank line, only a lower-case line can carry on an unfinished item
+        else:
+            current.end = line.end
+        blank = False
+    return items
+
+
+def _fold(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _area_text(slice_: str) -> tuple[str, str | None]:
+    """The item's words and, where it ends with one, its judgement context without the brackets."""
+    folded = _fold(slice_)
+    match = _CONTEXT.search(folded)
+    if match is None:
+        return folded, None
+    return folded[: match.start()].rstrip(" ,;"), _fold(match.group("context"))
+
+
+def area_id(doc_id: str, text: str) -> str:
+    """Stable across builds: the same item in the same document always gets the same id."""
+    return hashlib.sha1(f"{doc_id}\n{text.casefold()}".encode("utf-8")).hexdigest()[:12]
+
+
+def _containing_chunk(text: str, chunks: list[Chunk]) -> Chunk | None:
+    """The passage holding the item: whole if one does, else the one holding its opening words."""
+    folded = [_fold(chunk.text) for chunk in chunks]
+    for probe in (text, " ".join(text.split()[:8]), " ".join(text.split()[:4])):
+        for chunk, chunk_text in zip(chunks, folded):
+            if probe and probe in chunk_text:
+                return chunk
+    return None
+
+
+def document_areas(meta: DocumentMeta, text: str, chunks: list[Chunk]) -> tuple[list[ImprovementArea], str | None]:
+    """A document's areas, and a one-line reason when it has an improvement section that yields no items."""
+    lines = _lines(text)
+    areas: dict[str, ImprovementArea] = {}
+    unread: list[tuple[int, str]] = []
+    for number, line in enumerate(lines):
+        name = section_heading(line.text)
+        if name is None:
+            continue
+        items = _list_items(lines, number + 1, text)
+        following = " ".join(l.stripped for l in lines[number + 1 : number + 4])
+        if not items and not _NONE_FOUND.search(following):
+            unread.append((number + 1, line.stripped))
+        for item in items:
+            words, context = _area_text(text[item.start : item.end])
+            context = context or item.group
+            if not words or _NONE_FOUND.search(words):
+                continue
+            chunk = _containing_chunk(words, chunks)
+            area = ImprovementArea(
+                id=area_id(meta.doc_id, words), doc_id=meta.doc_id, council=meta.council, date=meta.date,
+                section=_fold(name), text=words, context=context,
+                chunk_id=chunk.chunk_id if chunk else None, location=chunk.location if chunk else None,
+            )
+            areas.setdefault(area.id, area)
+    if areas or not unread:
+        return list(areas.values()), None
+    line_number, heading = unread[0]
+    return [], f"'{heading}' at line {line_number} is not followed by a list of items the extractor can read"
+
+
+def extract_areas(
+    documents: Iterable[tuple[DocumentMeta, str, list[Chunk]]],
+) -> tuple[list[ImprovementArea], list[ExtractionProblem]]:
+    """Every document's areas, and the documents whose improvement section could not be read."""
+    areas: list[ImprovementArea] = []
+    problems: list[ExtractionProblem] = []
+    for meta, text, chunks in documents:
+        found, reason = document_areas(meta, text, chunks)
+        areas += found
+        if reason:
+            problems.append(ExtractionProblem(doc_id=meta.doc_id, source=meta.source, reason=reason))
+    return areas, problems
