@@ -77,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
             found += answer.found
             for name in STAGES:
                 stages[name].append(totals.get(name, 0.0))
-    filtered = sum(searcher._with_named_council(q, None) is not None for q in QUESTIONS)
+    filtered = sum(searcher.understand(q).council is not None for q in QUESTIONS)
     result = {
         "passages": store.size,
         "documents": len(store.documents()),

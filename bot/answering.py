@@ -17,6 +17,7 @@ from bot.rendering import iso_date, not_covered, render_answer
 from bot.timeline_answers import asks_about_visits, timeline_lead
 from index.lexical import analyse
 from index.models import Chunk, DocumentMeta, SearchFilters, SearchHit
+from index.query import QueryIntent
 from index.sentences import sentences
 from index.search import Searcher
 from index.visits import Timeline, VisitEvent
@@ -26,6 +27,7 @@ TimelineSource = Callable[[dt.date, str | None], Timeline]
 MAX_QUERY_CHARS = 1000
 _MAX_CITATIONS = 3
 _LEADING_BULLET = re.compile(r"^[-•◼▪●■*·–]\s+")
+_LEADING_LABEL = re.compile(r"^(?:#+\s+|\*\*[^*\n]{1,60}\*\*:?\s*)")  # '## ' or '**Progress:** ' before the words
 _CLOSE_TO_BEST = 0.25
 
 
@@ -54,6 +56,15 @@ class Answer(BaseModel):
     answer: str
     lead: str | None = None
     citations: list[Citation]
+    understood: str | None = None
+
+
+def understood_line(intent: QueryIntent, filters: SearchFilters | None) -> str | None:
+    """'Searching Bradford · 2023': what the question was taken to be about, so a wrong guess shows."""
+    summary = intent.summary()
+    explicit = [part for part in ((filters.council if filters else None),) if part and part not in summary]
+    scope = " · ".join(filter(None, (*explicit, summary)))
+    return f"Searching {scope}." if scope else None
 
 
 def clean_query(text: str) -> str:
@@ -89,31 +100,42 @@ class Answerer:
 
     def ask(self, question: str, filters: SearchFilters | None = None) -> Answer:
         question = clean_query(question)
-        hits = self.searcher.search(question, k=5, filters=filters)
-        lead = self._timeline_lead(question, filters)
+        intent = self.searcher.understand(question)
+        hits = self.searcher.search(question, k=5, filters=filters, intent=intent)
+        council = (filters.council if filters else None) or intent.council
+        timeline = self._timeline_lead(question, council)
         chosen = self._relevant(hits)
-        if not chosen and lead is None:
-            return Answer(question=question, found=False, answer=self._not_covered(hits), citations=[])
-        citations = self._timeline_citations(question, lead[1]) if lead else []
-        citations += self._quote(question, [hit for hit in chosen if hit.chunk.chunk_id not in
-                                            {c.chunk_id for c in citations}], start=len(citations),
+        understood = understood_line(intent, filters)
+        if not chosen and timeline is None:
+            return Answer(question=question, found=False, answer=self._not_covered(hits), citations=[],
+                          understood=understood)
+        terms = self._term_weights(question, intent)
+        citations = self._timeline_citations(terms, timeline[1]) if timeline else []
+        citations += self._quote(terms, [hit for hit in chosen if hit.chunk.chunk_id not in
+                                         {c.chunk_id for c in citations}], start=len(citations),
                                  budget=self.max_quote_chars - sum(len(c.quote) for c in citations))
-        answer = Answer(question=question, found=True, answer="", lead=lead[0] if lead else None,
-                        citations=citations)
+        lead = "\n".join(part for part in (understood, timeline[0] if timeline else None) if part) or None
+        answer = Answer(question=question, found=True, answer="", lead=lead, citations=citations,
+                        understood=understood)
         answer.answer = render_answer(answer, self.searcher.store.document)
         return answer
 
-    def _timeline_lead(self, question: str, filters: SearchFilters | None) -> tuple[str, VisitEvent] | None:
+    def _term_weights(self, question: str, intent: QueryIntent) -> dict[str, float]:
+        """The question's words by rarity in this corpus; the council's own name says nothing about the answer."""
+        named = set(analyse(" ".join(filter(None, (intent.council, intent.council_as_typed)))))
+        lexical = self.searcher.store.lexical
+        return {term: lexical.idf(term) for term in analyse(question) if term not in named}
+
+    def _timeline_lead(self, question: str, council: str | None) -> tuple[str, VisitEvent] | None:
         if self.timeline is None or not asks_about_visits(question):
             return None
-        council = filters.council if filters else None
         return timeline_lead(question, self.timeline(self.today(), council))
 
-    def _timeline_citations(self, question: str, event: VisitEvent) -> list[Citation]:
+    def _timeline_citations(self, terms: dict[str, float], event: VisitEvent) -> list[Citation]:
         """The event's own quotes, newest document first, within two citations and half the quote budget."""
         citations: list[Citation] = []
         budget = self.max_quote_chars // 2
-        terms = set(analyse(f"{question} {event.when_text}"))
+        terms = {**{term: 1.0 for term in analyse(event.when_text)}, **terms}
         for source in sorted(event.sources, key=lambda s: s.date or dt.date.min, reverse=True):
             chunk = self.searcher.store.chunk(source.chunk_id)
             quote = best_excerpt(source.quote, terms, budget) if chunk is not None else ""
@@ -132,8 +154,7 @@ class Answerer:
         floor = relevant[0].relevance - _CLOSE_TO_BEST
         return [relevant[0]] + [hit for hit in relevant[1:] if hit.relevance >= floor][: _MAX_CITATIONS - 1]
 
-    def _quote(self, question: str, hits: list[SearchHit], start: int, budget: int) -> list[Citation]:
-        terms = set(analyse(question))
+    def _quote(self, terms: dict[str, float], hits: list[SearchHit], start: int, budget: int) -> list[Citation]:
         citations: list[Citation] = []
         for index, hit in enumerate(hits):
             share = budget if len(hits) == 1 else int(budget * 0.6) if index == 0 else budget // (len(hits) - index)
@@ -157,33 +178,43 @@ def _topic(meta: DocumentMeta, chunk: Chunk) -> str:
     return f"{chunk.heading} ({meta.title})" if chunk.heading and chunk.heading != meta.title else meta.title
 
 
-def best_excerpt(text: str, terms: set[str], limit: int) -> str:
-    """The passage whole if it fits, else the run of consecutive sentences that best matches the terms.
+def best_excerpt(text: str, terms: dict[str, float], limit: int) -> str:
+    """The passage whole if it fits, else the run of consecutive sentences that covers the most weight of the
+    question's words (each word counted once, weighted by its rarity), the shortest such run.
 
-    A quote is always one exact slice of the passage (list markers between its sentences included);
-    only runs of white space are folded to one space.
+    A quote is always one exact slice of the passage (list markers between its sentences included); only runs
+    of white space are folded to one space. Headings, bylines and labels carry no weight and start no quote.
     """
-    text = _LEADING_BULLET.sub("", text.strip())
+    text = _LEADING_LABEL.sub("", _LEADING_BULLET.sub("", text.strip()))
     whole = _folded(text)
     if len(whole) <= limit:
         return whole
-    spans = sentences(text)
-    weights = [len(terms & set(analyse(text[a:b]))) for a, b in spans]
-    best: tuple[int, str] | None = None
+    spans = [span for span in sentences(text) if not _is_label(text[slice(*span)])] or sentences(text)
+    found = [set(analyse(text[a:b])) & terms.keys() for a, b in spans]
+    best: tuple[float, str] | None = None
     for first in range(len(spans)):
-        if weights[first] == 0 and best is not None:
+        if not found[first] and best is not None:
             continue  # a quote starts where the matching starts
-        score = 0
+        covered: set[str] = set()
         for last in range(first, len(spans)):
             quote = _folded(text[spans[first][0] : spans[last][1]])
             if len(quote) > limit:
                 break
-            score += weights[last]
+            covered |= found[last]
+            score = sum(terms[term] for term in covered)
             if best is None or score > best[0]:
                 best = (score, quote)
     if best is None:
         return _cut_at_word(_folded(text[slice(*spans[0])]) if spans else whole, limit)
     return best[1]
+
+
+_LABEL = re.compile(r"^\W*(?:#+\s*)?(?:\*\*[^*]{1,60}\*\*:?|[A-Z][^.!?]{0,60}\?|(?i:by|written by)\s+[A-Z][\w .,'-]{0,60})\W*$")
+
+
+def _is_label(sentence: str) -> bool:
+    """A heading ('What needs to improve?'), a markdown label ('**Progress:**') or a byline: not an answer."""
+    return bool(_LABEL.match(sentence.strip())) or len(sentence.split()) <= 2
 
 
 def _folded(text: str) -> str:

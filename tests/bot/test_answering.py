@@ -85,7 +85,7 @@ def test_control_characters_are_removed_but_the_question_kept():
 
 def test_long_passage_is_quoted_by_its_best_sentences():
     text = " ".join(["Filler sentence about other matters."] * 30 + ["Adoption planning is effective."])
-    quote = best_excerpt(text, {"adopt"}, 200)
+    quote = best_excerpt(text, {"adopt": 1.0}, 200)
     assert quote == "Adoption planning is effective."
     assert fold(quote) in fold(text)
 
