@@ -33,16 +33,16 @@ def main(argv: list[str] | None = None) -> int:
     services = Services(settings)
     steps["services_s"] = time.perf_counter() - started
     try:
-        from bot import discord_cog
+        from bot.discord_adapter import client, cog as answers_cog
         from bot.feedback import FeedbackStore
         from bot.handlers import Handlers
     except ImportError as error:  # the cog is written elsewhere; without it, Services + model + index only
         cog = f"not importable ({error})"
     else:
         handlers = Handlers(services, FeedbackStore(settings.feedback_db))
-        bot = discord_cog.ImprovementBot(handlers, settings)
-        asyncio.run(bot.add_cog(discord_cog.AnswersCog(bot, handlers, settings)))
-        cog = "bot.discord_cog imported; ImprovementBot built and AnswersCog added (no connection)"
+        bot = client.ImprovementBot(handlers, settings)
+        asyncio.run(bot.add_cog(answers_cog.AnswersCog(bot, handlers, settings)))
+        cog = "bot.discord_adapter imported; ImprovementBot built and AnswersCog added (no connection)"
     steps["discord_objects_s"] = time.perf_counter() - started
     services.searcher  # the index and the model, loaded before the first question arrives
     steps["index_and_model_s"] = time.perf_counter() - started

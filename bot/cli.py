@@ -224,14 +224,14 @@ class Cli:
         return run_console(self.handlers, self.stdin, self.out)
 
     def serve(self, args: argparse.Namespace) -> int:
-        from bot import discord_cog
+        from bot.discord_adapter import client
 
         settings = self.services.settings
         if args.check:
-            discord_cog.checked_token(settings)
-            self.emit(discord_cog.command_plan(self.handlers, settings))
+            client.checked_token(settings)
+            self.emit(client.command_plan(self.handlers, settings))
             return 0
-        discord_cog.serve(self.handlers, settings)
+        client.serve(self.handlers, settings)
         return 0
 
     def feedback(self, args: argparse.Namespace) -> int:

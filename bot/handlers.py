@@ -7,7 +7,7 @@ call them in a worker thread.
 
 Adding a command (the next one is `/visits as_of council include_past`): a method on `Handlers` returning a
 `Reply`, its entry in `COMMANDS` (usage and the one-line summary Discord shows), one app command in
-`bot.discord_cog.AnswersCog` that calls `self._run(...)`, and one entry in `bot.console.ROUTES`.
+`bot.discord_adapter.cog.AnswersCog` that calls `self._run(...)`, and one entry in `bot.console.ROUTES`.
 """
 
 from __future__ import annotations

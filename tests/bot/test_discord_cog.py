@@ -14,9 +14,9 @@ import pytest
 from discord import app_commands
 from discord.ext import commands
 
-from bot.discord_cog import (
-    AnswersCog, ReplyButton, build_view, command_plan, fit, message_kwargs, render_embed,
-)
+from bot.discord_adapter.client import command_plan
+from bot.discord_adapter.cog import AnswersCog, ReplyButton, build_view, message_kwargs
+from bot.discord_adapter.render import fit, render_embed
 from bot.feedback import FeedbackStore
 from bot.handlers import Button, Field, Handlers, Reply
 from bot.services import Services
@@ -309,6 +309,42 @@ def test_docs_pages_edit_their_own_message(seed_services, tmp_path, monkeypatch)
     page = sent(pressed.edit_original_response)
     assert page["embed"].footer.text.startswith("Page 2 of 3") and page["content"] is None
     assert_safe(page)
+
+
+def _visit_ids(kwargs: dict) -> list[str]:
+    """The passage ids of every event line a /visits message shows, in order."""
+    values = "\n".join(field.value for field in kwargs["embed"].fields)
+    return [ids for line in values.split("\n") if line.startswith("• ") for ids in [line.rsplit("(id", 1)[-1]]]
+
+
+def test_visits_show_every_event_whole_and_page_through_them_with_buttons(seed_services, tmp_path, monkeypatch):
+    from bot import handlers as handlers_module
+
+    cog = make_cog(seed_services, tmp_path)
+    everything = cog.handlers.visits("2026-11-22", None, True, page=None)
+    every_line = [line for field in everything.fields for line in field.value.split("\n") if line.startswith("• ")]
+    interaction = fake_interaction()
+    run(cog.visits.callback(cog, interaction, as_of="2026-11-22", include_past=True))
+    whole = sent(interaction.followup.send)
+    assert_safe(whole)
+    assert len(_visit_ids(whole)) == len(every_line) >= 7 and " … (" not in embed_text(whole)  # none cut
+
+    monkeypatch.setattr(handlers_module, "VISIT_PAGE_CHARS", 700)
+    monkeypatch.setattr(handlers_module, "VISIT_FIELD_CHARS", 400)
+    interaction = fake_interaction()
+    run(cog.visits.callback(cog, interaction, as_of="2026-11-22", include_past=True))
+    pages = [sent(interaction.followup.send)]
+    while later := [item.button for item in pages[-1].get("view", discord.ui.View()).children
+                    if item.button.label.startswith("Later")]:
+        pressed = fake_interaction()
+        run(cog.press(pressed, later[0]))
+        pages.append(sent(pressed.edit_original_response))
+    assert len(pages) > 2
+    assert [page["embed"].footer.text.split(" · ")[0] for page in pages] == [
+        f"Page {n} of {len(pages)}" for n in range(1, len(pages) + 1)]
+    assert [ids for page in pages for ids in _visit_ids(page)] == _visit_ids(whole)
+    for page in pages:
+        assert_safe(page)
 
 
 # --- /reindex -----------------------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ import pytest
 from bot import handlers as handlers_module
 from bot.answering import QueryError, fold
 from bot.feedback import FeedbackStore
-from bot.handlers import Cooldown, Field, Handlers, Reply, failure
+from bot.handlers import Cooldown, Field, Handlers, Reply, failure, visit_pages
 from bot.rendering import source_line
 
 QUESTION = "When is the next full Ofsted inspection expected?"
@@ -221,3 +221,17 @@ def test_plain_text_rendering_keeps_every_part():
     reply = Reply(title="T", url="https://example.org/t", description="D", footer="F",
                   fields=[Field(name="N", value="V", url="https://example.org/v")])
     assert reply.as_text() == "T <https://example.org/t>\n\nD\n\nN\nV <https://example.org/v>\n\nF"
+
+
+def test_visit_pages_keep_every_line_whole_and_in_order():
+    sections = [("Before", [f"past {n} " + "x" * 150 for n in range(9)]), ("Upcoming", ["none"]),
+                ("Expected", ["late " + "y" * 500])]
+    pages = visit_pages(sections, field_chars=400, page_chars=900)
+    fields = [field for page in pages for field in page]
+    lines = [line.removeprefix("• ") for field in fields for line in field.value.split("\n")]
+    assert lines == [line for _, section in sections for line in section]
+    assert len(pages) > 1 and all(len(field.value) <= 400 for field in fields if "\n" in field.value)
+    assert [f.name for f in fields if f.name.startswith("Before")] == ["Before"] + ["Before (continued)"] * (
+        len([f for f in fields if f.name.startswith("Before")]) - 1)
+    assert visit_pages([("Before", [])], 400, 900) == [[Field(name="Before", value="",
+                                                              cut_hint="/quote an id for the passage an event comes from")]]

@@ -17,7 +17,7 @@ import time
 
 import pytest
 
-from bot.discord_cog import render_embed
+from bot.discord_adapter.render import render_embed
 from bot.feedback import FeedbackStore
 from bot.handlers import Handlers
 from bot.services import Services

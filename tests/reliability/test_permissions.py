@@ -13,7 +13,7 @@ import asyncio
 import discord
 import pytest
 
-from bot.discord_cog import ReplyButton
+from bot.discord_adapter.cog import ReplyButton
 from index.indexer import IndexReport
 from tests.bot.test_discord_cog import BOT_ID, QA_CHANNEL, fake_interaction, fake_message, make_cog
 

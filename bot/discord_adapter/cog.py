@@ -1,12 +1,7 @@
-"""Discord adapter: slash commands, buttons and channel questions, all over `bot.handlers`.
+"""The Discord cog: slash commands, buttons and channel questions, all over `bot.handlers`.
 
 Nothing here decides what to answer; it defers every interaction at once, runs the handler in a worker
-thread, and renders the `Reply` through `message_kwargs`, the one place that escapes text and enforces
-Discord's limits. Nothing the bot sends can ping anyone.
-
-Intents: channel questions need message content. Discord sends it for messages that mention the bot and for
-DMs without the privileged intent, so it is only requested when Q&A channels are configured
-(BOT_QA_CHANNEL_IDS); then "Message Content Intent" must be switched on in the Developer Portal.
+thread, and sends the `Reply` through `message_kwargs`, which renders it with `bot.discord_adapter.render`.
 """
 
 from __future__ import annotations
@@ -16,89 +11,22 @@ import concurrent.futures
 import functools
 import logging
 import re
-from typing import Any, Callable, Literal
+from typing import Any, Callable, Literal, get_args
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.handlers import COMMANDS, IN_PLACE_ACTIONS, Button, Choice, Cooldown, Handlers, Reply, failure, too_soon
+from bot.discord_adapter.render import CHOICE_NAME, CONTENT, LABEL, NO_PINGS, THREAD_NAME, fit, render_embed
+from bot.handlers import (
+    COMMANDS, IN_PLACE_ACTIONS, Button, ButtonAction, Choice, Cooldown, Handlers, Reply, failure, too_soon,
+)
 from bot.settings import Settings
-from index.sentences import sentences
-from index.errors import EngineError
 
 log = logging.getLogger(__name__)
 
-NO_PINGS = discord.AllowedMentions.none()
-TITLE, DESCRIPTION, FIELD_NAME, FIELD_VALUE, FOOTER = 256, 4096, 256, 1024, 2048
-MAX_FIELDS, EMBED_TOTAL, CONTENT, LABEL, THREAD_NAME, CHOICE_NAME = 25, 6000, 2000, 80, 100, 100
 MAX_BUTTONS = 25  # 5 rows of 5
 _STYLES = {name: getattr(discord.ButtonStyle, name) for name in ("primary", "secondary", "success", "danger")}
-_SAFE_URL = re.compile(r"https?://[^\s<>]+")
-_TOKEN = re.compile(r"[A-Za-z0-9_-]{20,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{20,}")
-
-
-# --- rendering: escaping and Discord's limits, for every message the bot sends ---------------------------
-
-def defuse_mentions(text: str) -> str:
-    """@everyone, @here and <@id> forms made inert even where markdown is not rendered (footers)."""
-    return discord.utils.escape_mentions(text).replace("<@", "<\u200b@")
-
-
-def escape(text: str) -> str:
-    """Quoted text shown as typed: markdown cannot restyle it and mentions cannot resolve."""
-    return defuse_mentions(discord.utils.escape_markdown(text))
-
-
-def fit(text: str, limit: int, hint: str = "", render: Callable[[str], str] = escape) -> str:
-    """`text` rendered within `limit` characters: whole if it fits, else cut after a sentence (failing that a
-    word, failing that a character) and ended with '…' and the hint saying where to read the rest."""
-    whole = render(text)
-    if len(whole) <= limit:
-        return whole
-    tail = f" … ({hint})" if hint else " …"
-    word_ends = [match.start() for match in re.finditer(r"\s+", text)]
-    for cuts in ([end for _, end in sentences(text)], word_ends, range(1, len(text))):
-        cut = _longest_fitting(text, list(cuts), tail, limit, render)
-        if cut is not None:
-            return cut
-    return render(tail.strip())[:limit]
-
-
-def _longest_fitting(text: str, cuts: list[int], tail: str, limit: int, render: Callable[[str], str]) -> str | None:
-    """Binary search for the longest cut whose rendering fits; rendering grows with the text it is given."""
-    best, low, high = None, 0, len(cuts) - 1
-    while low <= high:
-        middle = (low + high) // 2
-        candidate = render(text[: cuts[middle]].rstrip() + tail)
-        if len(candidate) <= limit:
-            best, low = candidate, middle + 1
-        else:
-            high = middle - 1
-    return best
-
-
-def safe_url(url: str | None) -> str | None:
-    return url if url and _SAFE_URL.fullmatch(url) else None
-
-
-def render_embed(reply: Reply) -> discord.Embed:
-    """The reply as one embed within every embed limit. The description takes what the rest leaves of the total,
-    and trailing fields are dropped only while it would get less than half its own limit."""
-    embed = discord.Embed(title=fit(reply.title, TITLE) or None, url=safe_url(reply.url) if reply.title else None,
-                          colour=discord.Colour.dark_teal())
-    for field in reply.fields[:MAX_FIELDS]:
-        url = safe_url(field.url)
-        link = f"\n[Open the document](<{url}>)" if url else ""
-        embed.add_field(name=fit(field.name, FIELD_NAME) or "\u200b", inline=False,
-                        value=fit(field.value, FIELD_VALUE - len(link), field.cut_hint) + link or "\u200b")
-    if reply.footer:
-        embed.set_footer(text=fit(reply.footer, FOOTER, render=defuse_mentions))
-    wanted = len(fit(reply.description, DESCRIPTION, reply.cut_hint))
-    while embed.fields and EMBED_TOTAL - len(embed) < min(wanted, DESCRIPTION // 2):
-        embed.remove_field(-1)
-    embed.description = fit(reply.description, min(DESCRIPTION, EMBED_TOTAL - len(embed)), reply.cut_hint) or None
-    return embed
 
 
 def build_view(buttons: list[Button]) -> discord.ui.View | None:
@@ -128,7 +56,7 @@ def edit_kwargs(reply: Reply) -> dict[str, Any]:
 
 
 class ReplyButton(discord.ui.DynamicItem[discord.ui.Button],
-                  template=r"ib:(?P<action>passage|more|vote|docs):(?P<argument>[\w:-]{0,80})"):
+                  template=rf"ib:(?P<action>{'|'.join(get_args(ButtonAction))}):(?P<argument>[\w:-]{{0,80}})"):
     """A button whose custom_id carries its action, so it works on any message, even after a restart."""
 
     def __init__(self, button: Button):
@@ -145,8 +73,6 @@ class ReplyButton(discord.ui.DynamicItem[discord.ui.Button],
         cog = interaction.client.get_cog(AnswersCog.__cog_name__)
         await cog.press(interaction, self.button)
 
-
-# --- the commands ------------------------------------------------------------------------------------------
 
 def _described(name: str) -> Callable:
     return app_commands.command(name=name, description=COMMANDS[name].summary)
@@ -215,10 +141,12 @@ class AnswersCog(commands.Cog, name="Answers"):
 
     @_described("visits")
     @app_commands.describe(as_of="see the timeline from this day, as YYYY-MM-DD (default today)",
-                           council="only this council's visits", include_past="also list what already happened")
+                           council="only this council's visits", include_past="also list what already happened",
+                           page="which page of the timeline, from 1 (the buttons page through it too)")
     async def visits(self, interaction: discord.Interaction, as_of: str | None = None, council: str | None = None,
-                     include_past: bool = False) -> None:
-        await self._run(interaction, False, functools.partial(self.handlers.visits, as_of, council, include_past))
+                     include_past: bool = False, page: app_commands.Range[int, 1, 1000] = 1) -> None:
+        await self._run(interaction, False,
+                        functools.partial(self.handlers.visits, as_of, council, include_past, page))
 
     @visits.autocomplete("council")
     async def _visits_council_choices(self, interaction: discord.Interaction,
@@ -321,73 +249,3 @@ class AnswersCog(commands.Cog, name="Answers"):
                 log.warning("could not open a thread in channel %s (%s); answering in the channel",
                             message.channel.id, error)
         return message.channel
-
-
-# --- the bot ----------------------------------------------------------------------------------------------
-
-class ImprovementBot(commands.Bot):
-    """The Discord client: loads the cog, routes buttons, and syncs commands once at start."""
-
-    def __init__(self, handlers: Handlers, settings: Settings):
-        intents = discord.Intents.default()
-        intents.message_content = bool(settings.qa_channel_ids)
-        super().__init__(command_prefix=commands.when_mentioned, intents=intents, allowed_mentions=NO_PINGS,
-                         help_command=None)
-        self.handlers = handlers
-        self.settings = settings
-
-    async def setup_hook(self) -> None:
-        await self.add_cog(AnswersCog(self, self.handlers, self.settings))
-        self.add_dynamic_items(ReplyButton)
-        if self.settings.guild_ids:
-            for guild_id in self.settings.guild_ids:
-                guild = discord.Object(id=guild_id)
-                self.tree.copy_global_to(guild=guild)
-                await self.tree.sync(guild=guild)
-            log.info("commands synced to guilds %s", self.settings.guild_ids)
-        else:
-            await self.tree.sync()
-            log.info("commands synced globally (they can take up to an hour to appear)")
-
-    async def on_message(self, message: discord.Message) -> None:
-        """No prefix commands: the cog's listener answers questions, so mentions are not parsed as commands."""
-
-
-def command_plan(handlers: Handlers, settings: Settings) -> dict[str, Any]:
-    """What `serve --check` prints: the commands that would be synced, and where; never the token."""
-    bot = ImprovementBot(handlers, settings)
-    asyncio.run(bot.add_cog(AnswersCog(bot, handlers, settings)))
-    return {
-        "sync": {"guilds": settings.guild_ids} if settings.guild_ids else "global",
-        "token": "set" if settings.discord_token else "missing",
-        "intents": {"message_content": bot.intents.message_content},
-        "qa_channel_ids": settings.qa_channel_ids, "answer_dms": settings.answer_dms,
-        "cooldown_seconds": settings.cooldown_seconds,
-        "commands": [command.to_dict(bot.tree) for command in bot.tree.get_commands()],
-    }
-
-
-def checked_token(settings: Settings) -> str | None:
-    """The token if it looks like one Discord issues; a malformed one is refused without echoing it."""
-    if settings.discord_token is None:
-        return None
-    token = settings.discord_token.get_secret_value().strip()
-    if not _TOKEN.fullmatch(token):
-        raise EngineError("the Discord token (BOT_DISCORD_TOKEN) is malformed: copy the bot's token from the "
-                          "Developer Portal's Bot page, without quotes or a 'Bot ' prefix")
-    return token
-
-
-def serve(handlers: Handlers, settings: Settings) -> None:
-    """Run the bot until stopped; a missing, malformed or rejected token is one EngineError line."""
-    token = checked_token(settings)
-    if token is None:
-        raise EngineError("no Discord token: set BOT_DISCORD_TOKEN (or DISCORD_TOKEN) in the environment or .env")
-    bot = ImprovementBot(handlers, settings)
-    try:
-        bot.run(token, log_level=logging.INFO, root_logger=True)
-    except discord.LoginFailure:
-        raise EngineError("Discord rejected the token (BOT_DISCORD_TOKEN); reset it in the Developer Portal") from None
-    except discord.PrivilegedIntentsRequired:
-        raise EngineError("Q&A channels need the Message Content Intent: switch it on in the Developer Portal "
-                          "(Bot page), or unset BOT_QA_CHANNEL_IDS") from None

@@ -1,0 +1,94 @@
+"""The Discord client: the bot that loads the cog and syncs its commands, `serve --check`'s plan, and `serve`.
+
+Intents: channel questions need message content. Discord sends it for messages that mention the bot and for
+DMs without the privileged intent, so it is only requested when Q&A channels are configured
+(BOT_QA_CHANNEL_IDS); then "Message Content Intent" must be switched on in the Developer Portal.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from typing import Any
+
+import discord
+from discord.ext import commands
+
+from bot.discord_adapter.cog import AnswersCog, ReplyButton
+from bot.discord_adapter.render import NO_PINGS
+from bot.handlers import Handlers
+from bot.settings import Settings
+from index.errors import EngineError
+
+log = logging.getLogger(__name__)
+
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{20,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{20,}")
+
+
+class ImprovementBot(commands.Bot):
+    """The Discord client: loads the cog, routes buttons, and syncs commands once at start."""
+
+    def __init__(self, handlers: Handlers, settings: Settings):
+        intents = discord.Intents.default()
+        intents.message_content = bool(settings.qa_channel_ids)
+        super().__init__(command_prefix=commands.when_mentioned, intents=intents, allowed_mentions=NO_PINGS,
+                         help_command=None)
+        self.handlers = handlers
+        self.settings = settings
+
+    async def setup_hook(self) -> None:
+        await self.add_cog(AnswersCog(self, self.handlers, self.settings))
+        self.add_dynamic_items(ReplyButton)
+        if self.settings.guild_ids:
+            for guild_id in self.settings.guild_ids:
+                guild = discord.Object(id=guild_id)
+                self.tree.copy_global_to(guild=guild)
+                await self.tree.sync(guild=guild)
+            log.info("commands synced to guilds %s", self.settings.guild_ids)
+        else:
+            await self.tree.sync()
+            log.info("commands synced globally (they can take up to an hour to appear)")
+
+    async def on_message(self, message: discord.Message) -> None:
+        """No prefix commands: the cog's listener answers questions, so mentions are not parsed as commands."""
+
+
+def command_plan(handlers: Handlers, settings: Settings) -> dict[str, Any]:
+    """What `serve --check` prints: the commands that would be synced, and where; never the token."""
+    bot = ImprovementBot(handlers, settings)
+    asyncio.run(bot.add_cog(AnswersCog(bot, handlers, settings)))
+    return {
+        "sync": {"guilds": settings.guild_ids} if settings.guild_ids else "global",
+        "token": "set" if settings.discord_token else "missing",
+        "intents": {"message_content": bot.intents.message_content},
+        "qa_channel_ids": settings.qa_channel_ids, "answer_dms": settings.answer_dms,
+        "cooldown_seconds": settings.cooldown_seconds,
+        "commands": [command.to_dict(bot.tree) for command in bot.tree.get_commands()],
+    }
+
+
+def checked_token(settings: Settings) -> str | None:
+    """The token if it looks like one Discord issues; a malformed one is refused without echoing it."""
+    if settings.discord_token is None:
+        return None
+    token = settings.discord_token.get_secret_value().strip()
+    if not _TOKEN.fullmatch(token):
+        raise EngineError("the Discord token (BOT_DISCORD_TOKEN) is malformed: copy the bot's token from the "
+                          "Developer Portal's Bot page, without quotes or a 'Bot ' prefix")
+    return token
+
+
+def serve(handlers: Handlers, settings: Settings) -> None:
+    """Run the bot until stopped; a missing, malformed or rejected token is one EngineError line."""
+    token = checked_token(settings)
+    if token is None:
+        raise EngineError("no Discord token: set BOT_DISCORD_TOKEN (or DISCORD_TOKEN) in the environment or .env")
+    bot = ImprovementBot(handlers, settings)
+    try:
+        bot.run(token, log_level=logging.INFO, root_logger=True)
+    except discord.LoginFailure:
+        raise EngineError("Discord rejected the token (BOT_DISCORD_TOKEN); reset it in the Developer Portal") from None
+    except discord.PrivilegedIntentsRequired:
+        raise EngineError("Q&A channels need the Message Content Intent: switch it on in the Developer Portal "
+                          "(Bot page), or unset BOT_QA_CHANNEL_IDS") from None
