@@ -97,7 +97,7 @@ def timeline_sections(timeline: Timeline, dated: Callable[[str], str]) -> list[t
     as_of = timeline.as_of.strftime("%-d %b %Y")
     line = lambda e: f"{describe(e)}{' [curated]' if e.curated else ''} — {event_sources(e, dated)}"  # noqa: E731
     sections = []
-    if timeline.past is not None:
+    if timeline.include_past:
         sections.append((f"Before {as_of}, oldest first", [line(e) for e in timeline.past]))
     if timeline.upcoming:
         sections.append((f"Upcoming as of {as_of}, soonest first", [line(e) for e in timeline.upcoming]))

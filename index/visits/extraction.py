@@ -11,6 +11,7 @@ from index.visits.mentions import Mention, Where, document_mentions
 from index.visits.models import (
     NOT_STATED,
     EventKey,
+    EventState,
     Status,
     VisitEvent,
     VisitSource,
@@ -57,6 +58,16 @@ class _Group:
     def key(self) -> EventKey:
         return _mention_key(self.dating or self.first)._replace(ordinal=self.ordinal)
 
+    @property
+    def told(self) -> bool:
+        """An event worth showing: it took place, or its expectation states a date or period. 'The next
+        inspection' with no date is boilerplate about the framework, not an event."""
+        return self.status == "took_place" or self.dating is not None
+
+    @property
+    def front(self) -> bool:
+        return self.first.front
+
 
 def _dating_rank(m: Mention) -> tuple[object, ...]:
     """Reports of what happened: the narrowest dates win. Expectations: the latest document wins (plans move)."""
@@ -83,17 +94,37 @@ def _tense_fits(group: _Group, m: Mention) -> bool:
     return (group.status == "took_place") == (m.status == "took_place")
 
 
+_DROP = _Group()  # a mention that belongs to no event of this document
+
+
+def _home_in_report(m: Mention, groups: list[_Group]) -> _Group | None:
+    """In a report whose front matter dates its own event, an undated 'this inspection' or 'during the
+    inspection' is that event, and an undated 'the last inspection' is an earlier one that the report
+    does not date: it joins an earlier dated telling of its kind or is left out."""
+    own = groups[0] if groups and groups[0].front else None
+    if own is None or m.span is not None or m.ordinal is not None or m.kind != own.first.kind:
+        return None
+    if not m.earlier:
+        return own if (m.anaphoric or not m.can_start or m.status == "took_place") else None
+    return next((g for g in reversed(groups[1:]) if g.first.kind == m.kind), _DROP)
+
+
 def _home(m: Mention, groups: list[_Group], last: _Group | None) -> _Group | None:
     """The group in this document a mention belongs to, if any.
 
-    Same ordinal or overlapping dates first ('a further visit' never joins one this document reports as
-    past); then an undated back-reference ('the visit', 'this inspection') joins the latest group of its
-    kind; then dates complete an undated telling just before ('the next one ... The visit will take place
-    in mid-April').
+    The front matter starts the report's own event. Same ordinal or overlapping dates first ('a further
+    visit' never joins one this document reports as past); then an undated back-reference ('the visit',
+    'this inspection') joins the latest group of its kind; then dates complete an undated telling just
+    before ('the next one ... The visit will take place in mid-April').
     """
+    if m.front:
+        return None
+    in_report = _home_in_report(m, groups)
+    if in_report is not None:
+        return in_report
     key = _mention_key(m)
     for g in reversed(groups):
-        if same_event(key, g.key) and not (m.fresh and g.status == "took_place"):
+        if same_event(key, g.key) and not (m.fresh and g.status == "took_place") and not (m.earlier and g.front):
             return g
     if m.span is None and m.ordinal is None and (m.anaphoric or not m.can_start):
         return next((g for g in reversed(groups) if g.first.kind == m.kind), None)
@@ -108,6 +139,8 @@ def _group_document(mentions: list[Mention]) -> list[_Group]:
     last: _Group | None = None
     for m in mentions:
         home = _home(m, groups, last)
+        if home is _DROP:
+            continue
         if home is None:
             if not m.can_start:
                 continue
@@ -144,29 +177,58 @@ def _sources(mentions: list[Mention]) -> list[VisitSource]:
     return [
         VisitSource(
             chunk_id=run[0].chunk.chunk_id, source=run[0].meta.source, title=run[0].meta.title,
-            date=run[0].meta.date, quote=run[0].chunk.text[run[0].begin : run[-1].end],
+            date=run[0].meta.date, quote=run[0].quote_source[run[0].begin : run[-1].end], known_from=run[0].written,
         )
         for run in runs
     ]
 
 
-def _event(group: _Group) -> VisitEvent:
+def _state(group: _Group) -> EventState:
+    """What the group's tellings say of when and how the event happened."""
     span = group.dating.span if group.dating else None
     focuses = [m.focus for m in group.mentions if m.focus]
-    council = group.first.where.meta.council
-    return VisitEvent(
-        id=event_id(council, group.first.kind, group.ordinal, span.start if span else None),
-        kind=group.first.kind,
+    written = [m.where.written for m in group.mentions if m.where.written]
+    return EventState(
+        known_from=max(written, default=None),
         ordinal=group.ordinal,
-        council=council,
         status=group.status or "took_place",
         when_text=" ".join(span.text.split()).rstrip(" .,;") if span else NOT_STATED,
         start=span.start if span else None,
         end=span.end if span else None,
         precision=span.precision if span else "year",
         focus=max(focuses, key=len, default=None),
+    )
+
+
+def _earlier_states(group: _Group) -> list[EventState]:
+    """The event as the documents written by each earlier day told it, for views of the corpus as it stood.
+
+    Documents are clustered oldest first and never split, so the tellings written by a day form the
+    event as extraction over only those documents would make it. A day whose tellings make no event
+    (an undated expectation) gives no state: the event was not known then.
+    """
+    days = sorted({m.where.written for m in group.mentions if m.where.written})
+    states: list[EventState] = []
+    for day in days[:-1]:
+        known = _Group([m for m in group.mentions if m.where.written is None or m.where.written <= day])
+        if known.told:
+            state = _state(known)
+            if not states or state.model_dump(exclude={"known_from"}) != states[-1].model_dump(exclude={"known_from"}):
+                states.append(state)
+    return states
+
+
+def _event(group: _Group) -> VisitEvent:
+    state = _state(group)
+    council = group.first.where.meta.council
+    return VisitEvent(
+        id=event_id(council, group.first.kind, group.ordinal, state.start),
+        kind=group.first.kind,
+        council=council,
         curated=False,
         sources=_sources(group.mentions),
+        earlier=_earlier_states(group),
+        **state.model_dump(),
     )
 
 
@@ -183,4 +245,4 @@ def unique_ids(events: list[VisitEvent]) -> list[VisitEvent]:
 def extract_events(documents: Iterable[tuple[DocumentMeta, list[Chunk]]]) -> list[VisitEvent]:
     """Every inspection or visit the documents tell of, merged across documents, in date order."""
     groups = [g for rank, (meta, chunks) in enumerate(documents) for g in _group_document(document_mentions(meta, chunks, rank))]
-    return unique_ids([_event(c) for c in _cluster(groups)])
+    return unique_ids([_event(c) for c in _cluster(groups) if c.told])

@@ -14,6 +14,7 @@ from typing import TypeVar
 
 from index.models import Chunk, DocumentMeta
 from index.visits.dates import DateContext, Span, Tense, find_spans
+from index.visits.frontmatter import front_matter
 from index.visits.models import Kind, Status
 from index.sentences import sentences
 from index.visits.text import clauses
@@ -32,7 +33,7 @@ _HEAD = re.compile(
     r"|(?P<other>(?:area\s+)?SEND\s+inspections?|peer\s+reviews?)"
     r"|(?P<inspection>inspections?)"
     r"|(?P<visit>visits?|(?<=\bthe\snext\s)one)"
-    r")(?!\w)(?![’'\"]?\s*(?:framework|team|reports?|regime|findings|visits?|judgements?|act|handbook|programme|grades?)\b)",
+    r")(?!\w)(?![’'\"]?\s*(?:framework|team|reports?|regime|findings|visits?|judgements?|act|handbook|programme|grades?|dates?|letters?)\b)",
     re.IGNORECASE,
 )
 _NOT_OFSTED_VISIT = re.compile(r"(?:home|statutory|social|family|school|return|direct|site|practice)\s+$", re.I)
@@ -62,6 +63,13 @@ _ELLIPSIS = re.compile(
     re.IGNORECASE,
 )
 _BLOCKED = re.compile(r"\b(?:not|no|never|nor|without|allows?\s+for|if|unless|whether)\b|n[’']t\b", re.I)
+# 'the letter dated 5 June 2024', 'published on 29 August 2023': when a document was written, not a visit
+_CORRESPONDENCE_DATE = re.compile(
+    r"\b(?:dated|(?:letters?|reports?|correspondence)\s+of|published(?:\s+(?:on|in))?|issued(?:\s+(?:on|in))?"
+    r"|sent(?:\s+(?:on|in))?|received(?:\s+(?:on|in))?)\s+$",
+    re.I,
+)
+_EARLIER = frozenset({"last", "previous", "prior", "preceding", "earlier", "former"})
 _PUBLICATION = re.compile(
     r"\b(?:reports?|letters?)\b.*\b(?:publish\w*|available|circulated|sent)\b|\bpublish\w*\b.*\b(?:reports?|letters?)\b", re.I
 )
@@ -85,7 +93,11 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class Where:
-    """The sentence a mention stands in; `seq` numbers sentences through the document so neighbours join."""
+    """The sentence a mention stands in; `seq` numbers sentences through the document so neighbours join.
+
+    `written` is the earliest day the document can have been written, as its date and its text prove; a
+    front-matter line that became the passage's heading is quoted from the heading (`in_heading`).
+    """
 
     meta: DocumentMeta
     doc_rank: int
@@ -93,6 +105,12 @@ class Where:
     seq: int
     begin: int
     end: int
+    written: dt.date | None = None
+    in_heading: bool = False
+
+    @property
+    def quote_source(self) -> str:
+        return (self.chunk.heading or "") if self.in_heading else self.chunk.text
 
 
 @dataclass(frozen=True)
@@ -108,6 +126,8 @@ class Mention:
     anaphoric: bool  # 'the visit', 'this inspection': points back at an event already told
     fresh: bool  # 'the next one', 'a further visit': a new event after those already told
     where: Where
+    earlier: bool = False  # 'the last inspection', 'the previous visit': before the one the document reports
+    front: bool = False  # the document's own event, from its front matter
 
     @property
     def can_start(self) -> bool:
@@ -144,6 +164,7 @@ class _Trigger:
     plural: bool
     anaphoric: bool
     fresh: bool
+    earlier: bool = False
 
 
 def _determiner(prefix: str) -> tuple[str | None, list[str]]:
@@ -195,7 +216,7 @@ def _triggers(sentence: str, clause_at: list[tuple[int, int]], memory: _KindMemo
         plural = bool(_PLURAL_HEAD.search(head.group())) or any(_COUNTS.match(w) for w in mods)
         kind = _kind_of(head, sentence[clause_start:clause_end], definite, memory)
         memory.note(kind)
-        found.append(_Trigger(head.span(), kind, ordinal, plural, definite, fresh))
+        found.append(_Trigger(head.span(), kind, ordinal, plural, definite, fresh, bool(_EARLIER & set(mods))))
     return sorted(found + _ellipses(sentence, found), key=lambda t: t.pos)
 
 
@@ -286,7 +307,8 @@ def _sentence_mentions(sentence: str, where: Where, ctx: DateContext, memory: _K
     if not triggers:
         return []
     cues = _cues(sentence, clause_at)
-    found = find_spans(sentence, ctx, lambda p: _tense(cues[_clause_of(p, clause_at)]))
+    found = [s for s in find_spans(sentence, ctx, lambda p: _tense(cues[_clause_of(p, clause_at)]))
+             if not _CORRESPONDENCE_DATE.search(sentence, 0, s.pos[0])]
     spans = _attach(((s.pos[0], s) for s in found), triggers, clause_at)
     focuses = _attach(_focuses(sentence, clause_at, found), triggers, clause_at)
     out: list[Mention] = []
@@ -299,17 +321,27 @@ def _sentence_mentions(sentence: str, where: Where, ctx: DateContext, memory: _K
         if t.plural and span is None:
             continue
         status = _status(span, cues[n], ctx)
-        out.append(Mention(t.kind, t.ordinal, status, span, focuses.get(i), t.plural, t.anaphoric, t.fresh, where))
+        out.append(Mention(t.kind, t.ordinal, status, span, focuses.get(i), t.plural, t.anaphoric, t.fresh, where,
+                           earlier=t.earlier))
     return out
+
+
+def _front_mention(meta: DocumentMeta, chunks: list[Chunk], doc_rank: int, written: dt.date | None) -> list[Mention]:
+    """The report's own event, dated by its front matter; numbered before every sentence so it quotes alone."""
+    front = front_matter(meta, chunks)
+    if front is None:
+        return []
+    where = Where(meta, doc_rank, front.chunk, -2, front.begin, front.end, written, front.in_heading)
+    return [Mention(front.kind, None, "took_place", front.span, None, False, False, False, where, front=True)]
 
 
 def _read(meta: DocumentMeta, chunks: list[Chunk], doc_rank: int, ctx: DateContext) -> list[Mention]:
     memory = _KindMemory()
-    out: list[Mention] = []
+    out: list[Mention] = _front_mention(meta, chunks, doc_rank, ctx.anchor)
     seq = 0
     for chunk in sorted(chunks, key=lambda c: c.ordinal):
         for begin, end in sentences(chunk.text):
-            where = Where(meta, doc_rank, chunk, seq, begin, end)
+            where = Where(meta, doc_rank, chunk, seq, begin, end, ctx.anchor)
             memory.sentence = seq
             out.extend(_sentence_mentions(chunk.text[begin:end], where, ctx, memory))
             seq += 1

@@ -6,7 +6,7 @@ import datetime as dt
 import re
 from typing import Any, Literal, NamedTuple
 
-from pydantic import BaseModel, SerializerFunctionWrapHandler, model_serializer
+from pydantic import BaseModel, Field, SerializerFunctionWrapHandler, model_serializer
 
 from index.models import council_matches, council_words
 
@@ -25,6 +25,20 @@ class VisitSource(BaseModel):
     title: str
     date: dt.date | None
     quote: str
+    known_from: dt.date | None = None  # earliest day the document can have been written, as its date and text prove
+
+
+class EventState(BaseModel):
+    """How the documents known by `known_from` told an event, before a later document changed the telling."""
+
+    known_from: dt.date | None
+    ordinal: int | None
+    status: Status
+    when_text: str
+    start: dt.date | None
+    end: dt.date | None
+    precision: Precision
+    focus: str | None
 
 
 class VisitEvent(BaseModel):
@@ -42,22 +56,43 @@ class VisitEvent(BaseModel):
     focus: str | None
     curated: bool
     sources: list[VisitSource]
+    known_from: dt.date | None = None  # when the latest document telling it (as it now stands) was written
+    earlier: list[EventState] = []  # how documents written before that told it, oldest first
+
+    def as_known_on(self, as_of: dt.date) -> VisitEvent | None:
+        """The event as the documents written by `as_of` told it, or None when none of them did.
+
+        Curated events and events from undated documents have no `known_from` and hold in every view.
+        """
+        if self.known_from is None or self.known_from <= as_of:
+            return self
+        states = [s for s in self.earlier if s.known_from is None or s.known_from <= as_of]
+        if not states:
+            return None
+        state = states[-1]
+        sources = [s for s in self.sources if s.known_from is None or s.known_from <= as_of]
+        return self.model_copy(update={**state.model_dump(), "sources": sources, "earlier": states[:-1]})
 
 
 class Timeline(BaseModel):
-    """What is coming, what happened and what was expected but never confirmed, seen from `as_of`."""
+    """What is coming, what happened and what was expected but never confirmed, as the documents written
+    by `as_of` tell it (later documents are not seen), for one council or all."""
 
     as_of: dt.date
+    council: str | None = None
     upcoming: list[VisitEvent]
-    past: list[VisitEvent] | None = None
+    past: list[VisitEvent] = []
     unconfirmed: list[VisitEvent]
+    include_past: bool = Field(False, exclude=True)
 
     @model_serializer(mode="wrap")
     def _omit_past_unless_asked(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
-        """`past` is only part of the answer when the caller asked for it."""
+        """`past` is only part of the listing when the caller asked for it; answers use it either way."""
         data = handler(self)
-        if self.past is None:
+        if not self.include_past:
             data.pop("past", None)
+        if self.council is None:
+            data.pop("council", None)
         return data
 
 
@@ -104,3 +139,17 @@ def chronological(event: VisitEvent) -> tuple[dt.date, dt.date, str]:
     source_dates = [s.date for s in event.sources if s.date]
     when = event.start or event.end or min(source_dates, default=dt.date.max)
     return when, event.end or dt.date.max, event.id
+
+
+def is_dated(event: VisitEvent) -> bool:
+    return event.start is not None or event.end is not None
+
+
+def finished_by(event: VisitEvent) -> tuple[dt.date, dt.date]:
+    """Order of what happened: a fuzzy range is over by its upper bound ('2022' ends after 'March 2022')."""
+    return event.end or event.start or dt.date.max, event.start or event.end or dt.date.min
+
+
+def due_by(event: VisitEvent) -> tuple[dt.date, dt.date]:
+    """Order of what is expected: the one that must happen soonest ('mid-April' before 'during 2024')."""
+    return event.end or event.start or dt.date.max, event.start or dt.date.min

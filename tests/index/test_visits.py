@@ -321,19 +321,56 @@ def _bucket(timeline_json: dict[str, object], event_id: str) -> str | None:
     return None
 
 
-@pytest.mark.parametrize("gold", [g for g in GOLD if g.start], ids=lambda g: f"{g.kind}-{g.start}")
-def test_as_of_on_both_sides_of_each_event(events: list[VisitEvent], gold: Gold) -> None:
-    event = _find(events, gold)
-    before = build_timeline(events, event.start - dt.timedelta(days=1), include_past=True).model_dump(mode="json")  # type: ignore[operator]
-    after = build_timeline(events, event.end + dt.timedelta(days=1), include_past=True).model_dump(mode="json")  # type: ignore[operator]
-    assert _bucket(before, event.id) == "upcoming"
-    assert _bucket(after, event.id) == gold.after
+class AsOf(NamedTuple):
+    gold: int  # index into GOLD
+    as_of: dt.date
+    bucket: str | None  # None: no document written by then tells of it
+    when_text: str | None = None  # as the documents known then put it, where that differs from today
+
+
+# A view as of a day sees only the documents written by then. 001 is dated only "2023" but reports the July
+# 2023 visit as past, so it was written from August 2023; 002 is dated December 2023; 000 is dated 2024; 003
+# is 15 January 2025. From the reading of the documents, on both sides of each event and of its documents:
+AS_OF = [
+    AsOf(1, dt.date(2022, 6, 30), None), AsOf(1, dt.date(2022, 8, 1), None), AsOf(1, dt.date(2023, 8, 1), "past"),
+    AsOf(2, dt.date(2023, 1, 31), None), AsOf(2, dt.date(2023, 8, 1), "past"),
+    AsOf(3, dt.date(2023, 6, 30), None), AsOf(3, dt.date(2023, 8, 1), "past"),
+    # 001 expects it "before the end of the year"; only 002 (December) says it took place on 22-23 November
+    AsOf(4, dt.date(2023, 11, 21), "upcoming", "before the end of the year"),
+    AsOf(4, dt.date(2023, 11, 24), "upcoming", "before the end of the year"),
+    AsOf(4, dt.date(2023, 12, 1), "past", "November 22 and 23"),
+    # "a further 3-4 visits during 2024": nothing written by 1 January 2025 reports one; 003 reports the sixth
+    AsOf(5, dt.date(2023, 12, 31), "upcoming"), AsOf(5, dt.date(2025, 1, 1), "unconfirmed"), AsOf(5, dt.date(2025, 1, 15), "past"),
+    AsOf(6, dt.date(2024, 4, 10), "upcoming"), AsOf(6, dt.date(2024, 4, 21), "unconfirmed"), AsOf(6, dt.date(2026, 1, 1), "unconfirmed"),
+    AsOf(7, dt.date(2024, 11, 11), None), AsOf(7, dt.date(2024, 11, 14), None), AsOf(7, dt.date(2025, 1, 15), "past"),
+    # 000 (2024) anticipates it "after" September 2025; 003 (January 2025) narrows it to the second half of 2025
+    AsOf(8, dt.date(2024, 6, 1), "upcoming", "after September 2025"),
+    AsOf(8, dt.date(2025, 6, 30), "upcoming", "the second half of 2025"), AsOf(8, dt.date(2026, 1, 1), "unconfirmed"),
+]
+
+
+@pytest.mark.parametrize("case", AS_OF, ids=lambda c: f"{GOLD[c.gold].kind}-{GOLD[c.gold].start}-as-of-{c.as_of}")
+def test_as_of_sees_only_the_documents_written_by_then(events: list[VisitEvent], case: AsOf) -> None:
+    event = _find(events, GOLD[case.gold])
+    timeline = build_timeline(events, case.as_of, include_past=True)
+    assert timeline.as_of == case.as_of
+    assert _bucket(timeline.model_dump(mode="json"), event.id) == case.bucket
+    shown = [e for e in timeline.upcoming + timeline.past + timeline.unconfirmed if e.id == event.id]
+    if shown:
+        assert shown[0].when_text == (case.when_text or event.when_text)
+        assert all(s.known_from is None or s.known_from <= case.as_of for s in shown[0].sources)
+
+
+def test_a_later_view_shows_each_event_where_its_gold_says(events: list[VisitEvent]) -> None:
+    timeline = build_timeline(events, dt.date(2030, 1, 1), include_past=True).model_dump(mode="json")
+    assert [_bucket(timeline, _find(events, g).id) for g in GOLD] == [g.after for g in GOLD]
 
 
 def test_unconfirmed_lists_expectations_no_later_document_confirms(events: list[VisitEvent]) -> None:
     in_may = build_timeline(events, dt.date(2024, 5, 1), council="Nottingham")
     assert [e.when_text for e in in_may.unconfirmed] == ["mid-April"]
-    assert [e.when_text for e in in_may.upcoming] == ["during 2024", "12th and 13th November", "the second half of 2025"]
+    # the sixth visit and the narrower "second half of 2025" are told only by 003, written in January 2025
+    assert [e.when_text for e in in_may.upcoming] == ["during 2024", "after September 2025"]
     later = build_timeline(events, dt.date(2026, 1, 1), council="Nottingham")
     assert [e.when_text for e in later.unconfirmed] == ["the second half of 2025", "mid-April"]  # most recent first
     assert later.upcoming == []
@@ -362,8 +399,9 @@ def test_council_matching_is_case_insensitive_and_tolerant(events: list[VisitEve
     assert {e.council for e in timeline.upcoming + (timeline.past or []) + timeline.unconfirmed} == councils
 
 
-EVENT_KEYS = ["id", "kind", "ordinal", "council", "status", "when_text", "start", "end", "precision", "focus", "curated", "sources"]
-SOURCE_KEYS = ["chunk_id", "source", "title", "date", "quote"]
+EVENT_KEYS = ["id", "kind", "ordinal", "council", "status", "when_text", "start", "end", "precision", "focus", "curated", "sources",
+              "known_from", "earlier"]
+SOURCE_KEYS = ["chunk_id", "source", "title", "date", "quote", "known_from"]
 
 
 def test_timeline_json_shape(events: list[VisitEvent]) -> None:
@@ -378,7 +416,8 @@ def test_timeline_json_shape(events: list[VisitEvent]) -> None:
         assert event["start"] is None or re.fullmatch(r"\d{4}-\d\d-\d\d", event["start"])
         for source in event["sources"]:
             assert list(source) == SOURCE_KEYS
-    sixth = next(e for e in full["upcoming"] if e["ordinal"] == 6)
+    later = build_timeline(events, dt.date(2025, 2, 1), include_past=True).model_dump(mode="json")
+    sixth = next(e for e in later["past"] if e["ordinal"] == 6)
     assert (sixth["start"], sixth["end"], sixth["precision"], sixth["status"]) == ("2024-11-12", "2024-11-13", "day", "took_place")
 
 
@@ -481,3 +520,101 @@ def test_unreadable_curated_files(tmp_path: Path) -> None:
     broken.write_text('[[visit]]\nkind = "jtai"\nstart = 2025-13-01\n', encoding="utf-8")
     curated, errors = load_curated(broken)
     assert curated == [] and len(errors) == 1 and errors[0].startswith(f"{broken} line 3: ")
+
+
+# --- False events (issue 10, defect 4) and a report's own front matter ---------------------------------------
+
+
+@pytest.mark.parametrize("text", [
+    "The next inspection will be carried out under the ILACS framework.",
+    "Ofsted will plan the next inspection once the monitoring period ends. The next monitoring visit will look at care leavers.",
+    "Leaders are preparing for the next full inspection.",
+])
+def test_boilerplate_about_a_future_inspection_makes_no_event(text: str) -> None:
+    assert extract_events([_doc(text, dt.date(2024, 6, 1))]) == []
+
+
+def test_a_future_inspection_with_a_stated_period_is_an_event() -> None:
+    [event] = extract_events([_doc("The next inspection is expected in spring 2026.", dt.date(2024, 6, 1))])
+    assert (event.kind, event.status, event.start, event.end) == ("full_inspection", "anticipated", dt.date(2026, 3, 1), dt.date(2026, 5, 31))
+
+
+@pytest.mark.parametrize("text", [
+    "Focused visit to Testshire children’s services\nLetter dated 5 June 2024",
+    "The focused visit letter dated 5 June 2024 set out two areas for priority action.",
+    "Ofsted’s monitoring visit letter of 5 June 2024 was reported to the committee.",
+])
+def test_correspondence_dates_are_not_visit_dates(text: str) -> None:
+    found = extract_events([_doc(text, dt.date(2024, 7, 1))])
+    assert [(e.kind, e.start) for e in found if e.start] == []
+
+
+def test_a_letter_date_beside_the_visit_date_leaves_the_visit_date() -> None:
+    text = "The focused visit took place on 7 and 8 May 2024; the letter dated 5 June 2024 set out two areas for priority action."
+    [event] = extract_events([_doc(text, dt.date(2024, 7, 1))])
+    assert (event.kind, event.status, event.start, event.end) == ("focused_visit", "took_place", dt.date(2024, 5, 7), dt.date(2024, 5, 8))
+
+
+REPORT = """\
+Inspection of Testshire local authority
+children’s services
+{dates_line}
+Lead inspector: Jo Bloggs, His Majesty’s Inspector
+
+Since the last inspection in 2016, there has been a significant deterioration in services.
+
+This inspection has identified serious and widespread failures. During the inspection, leaders took action.
+"""
+
+
+@pytest.mark.parametrize(("dates_line", "start", "end", "when_text"), [
+    ("Inspection dates: 21 February to 4 March 2022", dt.date(2022, 2, 21), dt.date(2022, 3, 4), "21 February to 4 March 2022"),
+    ("Inspection date: 11 – 22 July 2022", dt.date(2022, 7, 11), dt.date(2022, 7, 22), "11 – 22 July 2022"),
+    ("Inspection dates: 3 to 14 October 2022", dt.date(2022, 10, 3), dt.date(2022, 10, 14), "3 to 14 October 2022"),
+    ("Inspection dates: 26 November 2018 to 7 December 2018", dt.date(2018, 11, 26), dt.date(2018, 12, 7),
+     "26 November 2018 to 7 December 2018"),
+    ("Inspection dates: 10 to 21 July 2023 and 31 July to 4 August 2023", dt.date(2023, 7, 10), dt.date(2023, 8, 4),
+     "10 to 21 July 2023 and 31 July to 4 August 2023"),
+    ("Inspection date: 01/02/2016 – 25/02/2016", dt.date(2016, 2, 1), dt.date(2016, 2, 25), "01/02/2016 – 25/02/2016"),
+])
+def test_front_matter_dates_the_inspection_the_report_is_about(dates_line: str, start: dt.date, end: dt.date, when_text: str) -> None:
+    found = extract_events([_doc(REPORT.format(dates_line=dates_line), dt.date(2023, 9, 4), council="Sefton")])
+    own = [e for e in found if e.start == start]
+    assert len(own) == 1, [(e.when_text, e.start) for e in found]
+    [event] = own
+    assert (event.kind, event.status, event.end, event.precision, event.council) == ("full_inspection", "took_place", end, "day", "Sefton")
+    assert event.when_text == when_text
+    quotes = " ".join(s.quote for s in event.sources)
+    assert dates_line in quotes and "This inspection has identified" in quotes
+    [previous] = [e for e in found if e is not event]
+    assert (previous.start, previous.status) == (dt.date(2016, 1, 1), "took_place")
+    assert "This inspection" not in " ".join(s.quote for s in previous.sources)
+
+
+def test_front_matter_of_a_heading_only_chunk_is_read() -> None:
+    """A PDF's dates line can end up as a passage's heading, outside its text: it still dates the report."""
+    meta, _ = _doc("", dt.date(2019, 1, 17), council="Blackpool")
+    chunk = Chunk(chunk_id="t0-0", doc_id="t0", ordinal=0, location="para 1", text="Lead inspector: Lorna Schlechte",
+                  heading="Inspection dates: 26 November 2018 to 7 December 2018")
+    [event] = extract_events([(meta, [chunk])])
+    assert (event.start, event.end, event.kind) == (dt.date(2018, 11, 26), dt.date(2018, 12, 7), "full_inspection")
+    assert event.sources[0].quote == "Inspection dates: 26 November 2018 to 7 December 2018"
+
+
+@pytest.mark.parametrize(("heading", "kind"), [
+    ("Focused visit to Testshire local authority children’s services", "focused_visit"),
+    ("Monitoring visit to Testshire local authority children’s services", "monitoring_visit"),
+    ("Joint targeted area inspection of the multi-agency response to children in Testshire", "jtai"),
+    ("Inspection of services for children in need of help and protection, children looked after and care leavers",
+     "full_inspection"),
+])
+def test_the_report_says_what_kind_of_event_it_reports(heading: str, kind: str) -> None:
+    text = f"{heading}\nInspection dates: 7 to 8 May 2024\n\nLeaders have made progress."
+    found = extract_events([_doc(text, dt.date(2024, 6, 20))])
+    assert [(e.kind, e.start, e.status) for e in found] == [(kind, dt.date(2024, 5, 7), "took_place")]
+
+
+def test_report_published_line_bounds_the_report_own_inspection() -> None:
+    text = "Birmingham\nRe-inspection of services for children in need of help and protection\n\nReport published: 25 November 2016\n\nLeaders have made progress."
+    [event] = extract_events([_doc(text, dt.date(2016, 11, 25))])
+    assert (event.kind, event.status, event.start, event.end) == ("full_inspection", "took_place", None, dt.date(2016, 11, 25))
