@@ -34,6 +34,17 @@ class Settings(BaseSettings):
     cooldown_seconds: float = Field(10.0, ge=0)
     answer_dms: bool = False
     feedback_db: Path = Path("var/feedback.sqlite")
+    sync_user_agent: str = Field(
+        "improvement-bot/0.1 (children's services improvement Q&A bot; fetches public committee papers)",
+        min_length=8, description="sent with every sync request; add a contact address for the council's web team",
+    )
+    sync_timeout_seconds: float = Field(30.0, gt=0, le=600, description="connect / read timeout of one request")
+    sync_download_seconds: float = Field(300.0, gt=0, description="a whole download must finish within this")
+    sync_retries: int = Field(3, ge=0, le=10, description="extra tries after a timeout, dropped connection or 5xx")
+    sync_backoff_seconds: float = Field(1.0, ge=0, le=60, description="wait before the first retry, then doubled")
+    sync_max_bytes: int = Field(20_000_000, ge=1, description="a paper larger than this is not downloaded")
+    sync_max_redirects: int = Field(5, ge=0, le=20)
+    sync_workers: int = Field(4, ge=1, le=16, description="papers downloaded at once")
 
     @field_validator("guild_ids", "qa_channel_ids", mode="before")
     @classmethod
