@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field as dataclass_field
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -22,7 +22,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from index.errors import EngineError
 
 # a word (possessive 's left out), or a run of punctuation that ends a phrase; spaces, hyphens and slashes do not
-_PIECE = re.compile(r"([A-Za-z0-9]+(?:['\u2019](?![sS]\b)[A-Za-z]+)*)(?:['\u2019][sS]?)?|([^\sA-Za-z0-9\-\u2010-\u2014/'\u2019]+)")
+_PIECE = re.compile(
+    r"([A-Za-z0-9]+(?:['\u2019](?![sS]\b)[A-Za-z]+)*)(?:['\u2019][sS]?)?"
+    r"|([^\sA-Za-z0-9\-\u2010-\u2014/'\u2019]+)"
+)
 _SECTION_WORDS = frozenset({"s", "sec", "section"})
 _QUALIFIER = re.compile(r"\s*\([^)]*\)\s*$")  # "good (Ofsted grade)": the bracket only disambiguates the headword
 _ENTRY_HEADER = re.compile(r"^\s*\[\[\s*term\s*\]\]")
@@ -76,6 +79,14 @@ class _Name:
 
 
 @dataclass
+class _Node:
+    """A trie node: `ends` holds the names whose last word (made singular) is the key; `children` walks on."""
+
+    children: dict[str, "_Node"] = dataclass_field(default_factory=dict)
+    ends: dict[str, list[_Name]] = dataclass_field(default_factory=dict)
+
+
+@dataclass
 class _Run:
     """Words that can form one phrase: as written (for acronym case) and lower-cased (for lookup)."""
 
@@ -83,12 +94,12 @@ class _Run:
     keys: list[str]
 
 
-def _runs(text: str) -> list[_Run]:
+def _runs(pieces: list[tuple[str, str]]) -> list[_Run]:
     """Words in runs that sentence punctuation ends; 'section 114', 's 114' and 'S.114' become the one word 's114'."""
     runs: list[_Run] = []
     broken = True  # the next word starts a new run
     dot_after_section = False
-    for word, punctuation in _PIECE.findall(text):
+    for word, punctuation in pieces:
         last = runs[-1] if runs and not broken else None
         if punctuation:
             dot_after_section = punctuation == "." and last is not None and last.keys[-1] in _SECTION_WORDS
@@ -106,7 +117,7 @@ def _runs(text: str) -> list[_Run]:
 
 
 def _words(text: str) -> list[str]:
-    return [key for run in _runs(text) for key in run.keys]
+    return [key for run in _runs(_PIECE.findall(text)) for key in run.keys]
 
 
 @lru_cache(maxsize=1 << 16)
@@ -123,9 +134,12 @@ def _key(words: Sequence[str]) -> tuple[str, ...]:
     return (*words[:-1], _singular(words[-1])) if words else ()
 
 
-def _phrase(words: Iterable[str]) -> str:
-    """Words in comparable form, space-delimited, so `in` tests whole words ('cp' is not in 'icpc')."""
-    return " " + " ".join(_singular(word) for word in words) + " "
+def _phrase(pieces: list[tuple[str, str]]) -> str:
+    """Words as typed but comparable, space-delimited, so `in` tests whole words ('cp' is not in 'icpc').
+
+    Unlike matching, 'section 114' and 's114' stay apart here: a search needs both spellings.
+    """
+    return " " + " ".join(_singular(word.lower()) for word, _ in pieces if word) + " "
 
 
 def _is_acronym(word: str) -> bool:
@@ -144,36 +158,41 @@ def _written(text: str, last: bool) -> str:
 class Glossary:
     """Terms loaded once; lookups and scans are dictionary walks over the words of the text."""
 
-    def __init__(self, entries: Sequence[GlossaryEntry], origin: str = "glossary"):
+    def __init__(self, entries: Sequence[GlossaryEntry], origin: str = "glossary", lines: Sequence[int] = ()):
+        """`origin` and `lines` (each entry's first line in the file) only make error messages point at the entry."""
         self.entries: tuple[GlossaryEntry, ...] = tuple(entries)
+        self._origin, self._lines = origin, lines
         self._lookup: dict[tuple[str, ...], int] = {}  # every name, for `lookup`
-        self._names: dict[tuple[str, ...], list[_Name]] = {}  # names spotted in running text
-        self._prefixes: set[tuple[str, ...]] = set()  # word runs that start a longer name: keep walking
-        self._firsts: set[str] = set()  # words that can start a name: anything else is skipped at once
+        self._trie = _Node()  # names spotted in running text, word by word
         self._phrases: list[list[tuple[str, str]]] = []  # per entry: (name, comparable phrase) for `expansions`
         for number, entry in enumerate(self.entries):
             # a bracketed headword ("good (Ofsted grade)") is too common a word to spot in text; it is only looked up
             scanned = entry.names if entry.term == entry.headword else entry.names[1:]
             for name in dict.fromkeys((entry.term, *entry.names)):
-                self._add(number, name, scan=name in scanned, origin=origin)
-            self._phrases.append([(name, _phrase(_words(name))) for name in entry.names])
+                self._add(number, name, scan=name in scanned)
+            self._phrases.append([(name, _phrase(_PIECE.findall(name))) for name in entry.names])
 
-    def _add(self, number: int, name: str, scan: bool, origin: str) -> None:
-        written = [word for run in _runs(name) for word in run.written]
+    def _where(self, number: int) -> str:
+        line = f" line {self._lines[number]}" if number < len(self._lines) else ""
+        return f"{self._origin}{line}: term {number + 1} ({self.entries[number].term!r})"
+
+    def _add(self, number: int, name: str, scan: bool) -> None:
+        written = [word for run in _runs(_PIECE.findall(name)) for word in run.written]
         words = [word.lower() for word in written]
         if not words:
-            raise GlossaryError(f"{origin}: term {number + 1} ({self.entries[number].term!r}) name {name!r} has no words")
+            raise GlossaryError(f"{self._where(number)} name {name!r} has no words; write it with letters or digits")
         key = _key(words)
         owner = self._lookup.setdefault(key, number)
         if owner != number:
             raise GlossaryError(
-                f"{origin}: term {number + 1} ({self.entries[number].term!r}) name {name!r} is already a name of "
-                f"term {owner + 1} ({self.entries[owner].term!r}); give each name to one entry"
+                f"{self._where(number)} name {name!r} is already a name of term {owner + 1} "
+                f"({self.entries[owner].term!r}); give each name to one entry"
             )
         if scan:
-            self._names.setdefault(key, []).append(_Name(number, tuple(_spellings(word) for word in written)))
-            self._prefixes.update(tuple(words[:size]) for size in range(1, len(words)))
-            self._firsts.add(key[0])
+            node = self._trie
+            for word in words[:-1]:
+                node = node.children.setdefault(word, _Node())
+            node.ends.setdefault(key[-1], []).append(_Name(number, tuple(_spellings(word) for word in written)))
 
     @classmethod
     def load(cls, path: Path | None = None) -> "Glossary":
@@ -194,8 +213,8 @@ class Glossary:
         except tomllib.TOMLDecodeError as error:
             line = re.search(r"at line (\d+)", str(error))
             where = f" line {line.group(1)}" if line else ""
-            raise GlossaryError(f"{origin}{where}: not valid TOML ({str(error).split(' (at line')[0]}); fix the file") \
-                from None
+            problem = str(error).split(" (at line")[0]
+            raise GlossaryError(f"{origin}{where}: not valid TOML ({problem}); fix the file") from None
         raw_entries = data.get("term")
         if not isinstance(raw_entries, list) or not raw_entries:
             raise GlossaryError(f"{origin}: no [[term]] tables found; each entry starts with [[term]]")
@@ -213,7 +232,7 @@ class Glossary:
                     f"{origin} line {line}: term {number + 1} ({term!r}) field '{field}': "
                     f"{first['msg'].removeprefix('Value error, ')}; fix the entry"
                 ) from None
-        return cls(entries, origin)
+        return cls(entries, origin, starts)
 
     def __len__(self) -> int:
         return len(self.entries)
@@ -233,14 +252,14 @@ class Glossary:
 
     def entries_in(self, text: str) -> list[GlossaryEntry]:
         """Entries named in `text` as whole words, in order of first mention."""
-        return [self.entries[number] for number in self._found(_runs(text))]
+        return [self.entries[number] for number in self._found(_runs(_PIECE.findall(text)))]
 
     def expansions(self, text: str) -> list[str]:
         """Other names of the terms in `text` that it does not already use: extra, lower-weighted search words."""
-        runs = _runs(text)
-        typed = _phrase(key for run in runs for key in run.keys)
+        pieces = _PIECE.findall(text)
+        typed = _phrase(pieces)
         extra: dict[str, str] = {}
-        for number in self._found(runs):
+        for number in self._found(_runs(pieces)):
             for name, phrase in self._phrases[number]:
                 if phrase not in typed:
                     extra.setdefault(phrase, name)
@@ -249,21 +268,24 @@ class Glossary:
     def _found(self, runs: list[_Run]) -> list[int]:
         """Entry numbers of the leftmost-longest, non-overlapping names in the runs, first mention first."""
         found: dict[int, None] = {}
+        root = self._trie
         for run in runs:
             keys = run.keys
             singular = [_singular(key) for key in keys]
             start = 0
             while start < len(keys):
-                if keys[start] not in self._firsts and singular[start] not in self._firsts:
+                if keys[start] not in root.children and singular[start] not in root.ends:
                     start += 1
                     continue
                 best: tuple[int, int] | None = None
-                for stop in range(start + 1, len(keys) + 1):
-                    names = self._names.get((*keys[start:stop - 1], singular[stop - 1]))
-                    entry = self._accepted(names, run.written[start:stop]) if names else None
-                    best = (entry, stop) if entry is not None else best
-                    if tuple(keys[start:stop]) not in self._prefixes:
-                        break
+                node: _Node | None = root
+                stop = start
+                while node is not None and stop < len(keys):
+                    names = node.ends.get(singular[stop])
+                    entry = self._accepted(names, run.written[start:stop + 1]) if names else None
+                    best = (entry, stop + 1) if entry is not None else best
+                    node = node.children.get(keys[stop])
+                    stop += 1
                 if best:
                     found.setdefault(best[0])
                     start = best[1]

@@ -105,8 +105,8 @@ def test_expansions_add_other_names_without_repeating_typed_words(glossary):
     assert len({name.lower() for name in extra}) == len(extra)
 
     extra = glossary.expansions("Did it issue a section 114 notice?")
-    assert "bankruptcy" in extra
-    assert not {"s114", "s.114", "section 114", "section 114 notice"} & set(extra)
+    assert {"bankruptcy", "s114"} <= set(extra)  # matched as one name, but a search needs both spellings
+    assert not {"section 114", "section 114 notice"} & set(extra)
 
 
 def test_expansions_of_text_without_terms_are_empty(glossary):
@@ -114,8 +114,8 @@ def test_expansions_of_text_without_terms_are_empty(glossary):
 
 
 def test_scanning_a_long_question_is_fast(glossary):
-    text = ("What did Ofsted say about the IRO service, kids leaving care, agency staff at the MASH front door, "
-            "caseloads and a section 114 notice? ") * 8
+    text = ("What did Ofsted say about the IRO service, kids leaving care, agency staff at the MASH "
+            "front door, caseloads and a section 114 notice? ") * 8
     glossary.expansions(text)
     started = time.perf_counter()
     for _ in range(100):
@@ -129,7 +129,9 @@ def _write(tmp_path, text: str):
     return path
 
 
-_GOOD = '[[term]]\nterm = "CIN"\nexpansion = "child in need"\ndefinition = "A child needing help."\nsource = "CA 1989"\n\n'
+_GOOD = (  # lines 1-6; the entry under test starts on line 7
+    '[[term]]\nterm = "CIN"\nexpansion = "child in need"\ndefinition = "A child needing help."\nsource = "CA 1989"\n\n'
+)
 
 
 def test_malformed_toml_is_one_line_naming_file_and_line(tmp_path):
@@ -147,12 +149,14 @@ def test_entry_missing_definition_is_one_line_naming_entry_and_field(tmp_path):
         Glossary.load(path)
     message = str(caught.value)
     assert "\n" not in message
-    assert str(path) in message and "line 7" in message and "term 2 ('CP')" in message and "'definition'" in message
+    assert str(path) in message and "line 7" in message
+    assert "term 2 ('CP')" in message and "'definition'" in message
 
 
 def test_a_name_given_to_two_entries_is_rejected(tmp_path):
     path = _write(tmp_path, _GOOD + '[[term]]\nterm = "CiN"\ndefinition = "d"\nsource = "s"\n')
-    with pytest.raises(GlossaryError, match=r"term 2 \('CiN'\) name 'CiN' is already a name of term 1 \('CIN'\)"):
+    expected = r"line 7: term 2 \('CiN'\) name 'CiN' is already a name of term 1 \('CIN'\)"
+    with pytest.raises(GlossaryError, match=expected):
         Glossary.load(path)
 
 
