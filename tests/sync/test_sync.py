@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.answering import QueryError
 from bot.services import Services
 from bot.settings import Settings
 from bot.sync_command import add_arguments, http_config, run_sync_command
@@ -234,3 +235,87 @@ def test_failures_are_one_line_each_and_the_rest_lands(served: Site, corpus: Pat
     landed = {paper.url.removeprefix(served.base_url) for paper in report.added}
     assert {"/error.pdf", "/slow.pdf", "/documents/s1/Report.pdf"} <= landed
     assert served.hits["/documents/s4/Update.html"] == before
+
+
+def test_a_broken_new_version_never_replaces_the_good_file(served: Site, corpus: Path, tmp_path: Path):
+    settings = _settings(corpus, tmp_path)
+    first = _sync(settings, served.base_url)
+    report_paper = next(p for p in first.added if p.url.endswith("/documents/s1/Report.pdf"))
+    good = (corpus / report_paper.source).read_bytes()
+    doc = served.committees[COMMITTEE].meetings[0].items[1].docs[0]
+    doc.published = "21/03/2025 08:00:00"
+    whole = _pdf("Monitoring visit report", "1. " + "A longer second version. " * 200)
+    served.files[doc.path] = ServedFile(whole[: len(whole) // 2])
+
+    broken = _sync(settings, served.base_url)
+    assert [f.url for f in broken.failed] == [report_paper.url]
+    assert "truncated or corrupt" in broken.failed[0].error and broken.added == []
+    assert (corpus / report_paper.source).read_bytes() == good
+
+    served.files[doc.path] = ServedFile(whole)  # the council fixes it: tried again, and now it lands
+    fixed = _sync(settings, served.base_url)
+    assert [p.source for p in fixed.added] == fixed.changed == [report_paper.source]
+    assert (corpus / report_paper.source).read_bytes() == whole
+
+
+def test_same_bytes_are_held_once_and_a_lost_state_refetches_without_copies(served: Site, corpus: Path,
+                                                                            tmp_path: Path):
+    settings = _settings(corpus, tmp_path)
+    meeting = served.committees[COMMITTEE].meetings[1]
+    copy = served.files["/documents/s4/Update.html"]
+    served.add_paper(COMMITTEE, meeting, meeting.items[0], "Update (copy)", "/documents/s9/Copy.html", copy)
+    first = _sync(settings, served.base_url)
+    assert len(first.added) == 5 and first.unchanged == 1  # the copy is recognised by its content
+    files = sorted(p for p in corpus.rglob("*") if p.is_file() and ".sync" not in p.parts)
+
+    (corpus / ".sync" / "state.json").unlink()
+    again = _sync(settings, served.base_url)
+    assert again.added == [] and again.unchanged == 6 and again.failed == []
+    assert sorted(p for p in corpus.rglob("*") if p.is_file() and ".sync" not in p.parts) == files
+    assert len(load_manifest(corpus).entries) == 5
+
+
+def test_cancelled_meeting_keeps_what_was_held_and_staff_entries_win(served: Site, corpus: Path, tmp_path: Path):
+    settings = _settings(corpus, tmp_path)
+    first = _sync(settings, served.base_url)
+    update = next(p for p in first.added if p.url.endswith("Update.html"))
+    hand = '# staff notes stay\n[[document]]\nfile = "%s"\ntitle = "Corrected title"\ntype = "report"\n' % update.source
+    (corpus / "manifest.toml").write_text(hand, encoding="utf-8")
+    served.committees[COMMITTEE].meetings[1].status = "Cancelled"
+
+    later = _sync(settings, served.base_url)
+    assert served.hits["GetMeeting:102"] == 1 and later.failed == []
+    assert any(line.startswith("meeting 102 on 2025-03-12") for line in later.cancelled)
+    assert (corpus / update.source).is_file()  # already published: kept
+    assert (corpus / "manifest.toml").read_text(encoding="utf-8") == hand
+    assert load_manifest(corpus).entries[update.source].title == "Corrected title"
+    synced = tomllib.loads((corpus / "manifest.sync.toml").read_text(encoding="utf-8"))
+    assert update.source in {entry["file"] for entry in synced["document"]}
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (("--committee", "12"), "no ModernGov site: pass --moderngov BASE_URL"),
+    (("--moderngov", "ftp://example.org", "--committee", "12"), "not an http(s) address"),
+    (("--moderngov", "http://127.0.0.1:9"), "no committee: pass --committee ID"),
+    (("--moderngov", "http://127.0.0.1:9", "--committee", "12", "--since", "2025-05-01", "--until", "2025-01-01"),
+     "is after --until"),
+    (("--moderngov", "http://127.0.0.1:9", "--committee", "12", "--since", "1 May"), "is not a date"),
+])
+def test_bad_options_are_one_line(argv: tuple[str, ...], message: str, corpus: Path, tmp_path: Path):
+    services = Services(_settings(corpus, tmp_path), FakeEmbedder())
+    with pytest.raises((EngineError, QueryError)) as raised:
+        _cli(services, *argv)
+    assert message in str(raised.value) and "\n" not in str(raised.value)
+
+
+def test_sources_toml_gives_the_defaults(served: Site, corpus: Path, tmp_path: Path):
+    (corpus / "sources.toml").write_text(
+        f'[moderngov]\nbase_url = "{served.base_url}"\ncommittees = [{COMMITTEE}]\ncouncil = "Example City Council"\n'
+        "days = 36500\n", encoding="utf-8")
+    services = Services(_settings(corpus, tmp_path), FakeEmbedder())
+    status, out, _ = _cli(services, "--dry-run")
+    assert status == 0 and "6 would add, 0 unchanged" in out and "nothing written" in out  # the 2023 meeting too
+    assert not (corpus / ".sync").exists()
+    (corpus / "sources.toml").write_text("[moderngov]\ncommittees = ['twelve']\n", encoding="utf-8")
+    with pytest.raises(EngineError, match=r"sources.toml: field 'moderngov.committees.0'"):
+        _cli(services, "--dry-run")
