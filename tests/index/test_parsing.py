@@ -409,7 +409,7 @@ def test_oversize_file_names_its_size_and_the_limit(tmp_path: Path) -> None:
 
 
 def test_docx_that_expands_past_the_limit_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(parsing, "_DOCX_EXPANDED_LIMIT", 1_000)
+    monkeypatch.setattr(parsing.docx, "_DOCX_EXPANDED_LIMIT", 1_000)
     path = fm.make_docx(tmp_path, "bomb.docx", ["text"])
     with pytest.raises(DocumentError, match="expands to"):
         parse_file(path, path.name)
@@ -419,7 +419,7 @@ def test_library_failures_never_escape(tmp_path: Path, monkeypatch: pytest.Monke
     def explode(*_: object) -> None:
         raise RecursionError("maximum recursion depth exceeded\nwhile reading")
 
-    monkeypatch.setattr(parsing.pypdf, "PdfReader", explode)
+    monkeypatch.setattr(parsing.pdf.pypdf, "PdfReader", explode)
     path = fm.make_pdf(tmp_path, "fine.pdf", [["text"]])
     expected = r"RecursionError: maximum recursion depth exceeded while reading"
     with pytest.raises(DocumentError, match=expected) as raised:
