@@ -9,7 +9,7 @@ from pathlib import Path
 from bot.answering import Answerer
 from bot.rendering import display_date
 from bot.settings import Settings
-from index.embedding import Embedder
+from index.embedding import TextEncoder, load_encoder
 from index.indexer import Indexer, IndexReport
 from index.search import Searcher
 from index.store import IndexStore
@@ -25,7 +25,7 @@ class Services:
     the store it started with, and the next one gets the new index — never a mix of both.
     """
 
-    def __init__(self, settings: Settings, embedder: Embedder | None = None):
+    def __init__(self, settings: Settings, embedder: TextEncoder | None = None):
         self.settings = settings
         self._embedder = embedder
         self._swap = threading.Lock()
@@ -41,10 +41,10 @@ class Services:
         return self.settings.index_dir
 
     @property
-    def embedder(self) -> Embedder:
+    def embedder(self) -> TextEncoder:
         with self._swap:
             if self._embedder is None:
-                self._embedder = Embedder(self.settings.model)
+                self._embedder = load_encoder(self.settings.model, self.settings.embedder, self.settings.onnx_dir)
             return self._embedder
 
     @property

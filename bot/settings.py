@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -21,6 +21,11 @@ class Settings(BaseSettings):
     corpus_dir: Path = Path("corpus")
     index_dir: Path = Path("var/index")
     model: str = "all-MiniLM-L6-v2"
+    embedder: Literal["onnx", "torch"] = Field(
+        "onnx", description="onnx: ONNX Runtime, exported once from the model's weights (answering never loads "
+        "PyTorch); torch: sentence-transformers on PyTorch, the reference",
+    )
+    onnx_dir: Path = Field(Path("var/onnx"), description="where the ONNX export of the model is cached")
     min_relevance: float | None = Field(
         None, ge=0.0, le=2.0,
         description="relevance (cosine plus word coverage) below which the documents are said not to cover a "

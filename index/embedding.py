@@ -1,11 +1,15 @@
-"""Sentence embeddings from a local sentence-transformers model (never a hub download)."""
+"""Sentence embeddings from a local sentence-transformers model (never a hub download).
+
+`TextEncoder` is what the engine needs from a model; `Embedder` (PyTorch, the reference) and
+`index.onnx_embedding.OnnxEmbedder` (ONNX Runtime, no torch at query time) provide it.
+"""
 
 from __future__ import annotations
 
 import os
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Iterator, Literal, Protocol, Sequence, runtime_checkable
 
 import numpy as np
 from tokenizers import Tokenizer
@@ -13,6 +17,34 @@ from tokenizers import Tokenizer
 from index.errors import EngineError
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
+Backend = Literal["onnx", "torch"]
+
+
+@runtime_checkable
+class TextEncoder(Protocol):
+    """What indexing, search and calibration need from a model; tests use a deterministic fake."""
+
+    name: str  # the model setting; an index records it and refuses queries from another model
+    backend: str  # what computed the vectors ("torch", or "onnx:" and the exported file's SHA-256)
+    dim: int
+    max_tokens: int  # the model's window in word pieces, [CLS] and [SEP] included
+
+    def count_tokens(self, text: str) -> int:
+        """Word pieces the model sees for `text`, without the special tokens it adds."""
+        ...
+
+    def encode(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
+        """Unit-length float32 vectors, one row per text."""
+        ...
+
+
+def load_encoder(model: str, backend: Backend, onnx_dir: Path) -> TextEncoder:
+    """The model on the chosen backend; ONNX Runtime never imports torch once the export is cached."""
+    if backend == "torch":
+        return Embedder(model)
+    from index.onnx_embedding import OnnxEmbedder
+
+    return OnnxEmbedder(model, onnx_dir)
 
 
 def resolve_model_path(model: str) -> Path:
@@ -38,6 +70,17 @@ def _untruncated_copy(backend: Tokenizer) -> Tokenizer:
     return counter
 
 
+def counting_tokenizer(model_dir: Path) -> Tokenizer:
+    """The model's tokenizer read from its tokenizer.json, with no truncation and no padding: it counts."""
+    path = model_dir / "tokenizer.json"
+    if not path.is_file():
+        raise EngineError(f"model folder {model_dir} has no tokenizer.json; set BOT_EMBEDDER=torch to use this model")
+    counter = Tokenizer.from_file(str(path))
+    counter.no_truncation()
+    counter.no_padding()
+    return counter
+
+
 class Embedder:
     """Wraps one loaded model: counts word pieces for the chunker and encodes unit-length vectors."""
 
@@ -48,6 +91,7 @@ class Embedder:
         from sentence_transformers import SentenceTransformer
 
         self.name = model
+        self.backend = "torch"
         self.batch_size = batch_size
         self._model = SentenceTransformer(str(resolve_model_path(model)), device="cpu", local_files_only=True)
         self._counter = _untruncated_copy(self._model.tokenizer.backend_tokenizer)

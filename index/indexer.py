@@ -12,7 +12,7 @@ from pydantic import BaseModel
 
 from index.calibration import calibrate
 from index.chunking import ChunkerConfig, chunk_document, embed_prefix
-from index.embedding import Embedder
+from index.embedding import TextEncoder
 from index.errors import DocumentError, IndexUnavailable
 from index.manifest import Manifest, load_manifest
 from index.parsing import SUPPORTED_SUFFIXES, parse_file
@@ -60,7 +60,7 @@ def _file_hash(path: Path) -> str:
 class Indexer:
     """Builds generations of the index for one corpus folder with one model."""
 
-    def __init__(self, embedder: Embedder, chunker: ChunkerConfig = ChunkerConfig(), max_file_bytes: int = 20_000_000):
+    def __init__(self, embedder: TextEncoder, chunker: ChunkerConfig = ChunkerConfig(), max_file_bytes: int = 20_000_000):
         self.embedder = embedder
         self.chunker = chunker
         self.max_file_bytes = max_file_bytes
@@ -100,7 +100,8 @@ class Indexer:
         areas, problems = extract_areas((doc.meta, doc.text, doc.chunks) for doc in documents)
         write_generation(index_dir, documents, vectors, dense, self.embedder.name, self.chunker,
                          calibrate=lambda staged: calibrate(Searcher(staged, self.embedder)),
-                         extra_files={VISITS: _events_json(events), AREAS: AreasFile(areas=areas, problems=problems).model_dump_json()})
+                         extra_files={VISITS: _events_json(events), AREAS: AreasFile(areas=areas, problems=problems).model_dump_json()},
+                         embedder=self.embedder.backend)
         return report
 
     def _previous(self, index_dir: Path, say: Progress) -> IndexStore | None:

@@ -67,6 +67,8 @@ class IndexManifest(BaseModel):
     file_hashes: dict[str, str]
     checksums: dict[str, str]
     relevance_threshold: float = Field(0.0, description="measured on this corpus by index.calibration")
+    embedder: str = Field("", description="what computed the vectors: 'torch', or 'onnx:' and the exported model's "
+                          "SHA-256 (either serves queries on the other: their vectors agree); empty before it existed")
     manifest_sha256: str = Field("", description="SHA-256 of this file's own bytes with this value zeroed; "
                                  "the checksums cover the other files, this covers the manifest itself")
 
@@ -365,6 +367,7 @@ def write_generation(
     chunker: ChunkerConfig,
     calibrate: Callable[["IndexStore"], float],
     extra_files: dict[str, str] | None = None,
+    embedder: str = "",
 ) -> Path:
     """Write a complete generation beside the live one, then make it live with one atomic rename.
 
@@ -374,12 +377,13 @@ def write_generation(
     """
     index_dir.mkdir(parents=True, exist_ok=True)
     with _one_writer(index_dir):
-        return _write_generation(index_dir, documents, vectors, dense, model, chunker, calibrate, extra_files)
+        return _write_generation(index_dir, documents, vectors, dense, model, chunker, calibrate, extra_files, embedder)
 
 
 def _write_generation(index_dir: Path, documents: Sequence[StoredDocument], vectors: dict[str, np.ndarray],
                       dense: VectorIndex, model: str, chunker: ChunkerConfig,
-                      calibrate: Callable[["IndexStore"], float], extra_files: dict[str, str] | None) -> Path:
+                      calibrate: Callable[["IndexStore"], float], extra_files: dict[str, str] | None,
+                      embedder: str = "") -> Path:
     folder = index_dir / f"gen-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
     folder.mkdir()
     try:
@@ -391,7 +395,7 @@ def _write_generation(index_dir: Path, documents: Sequence[StoredDocument], vect
         manifest = IndexManifest(
             format=FORMAT, model=model, dim=dense.dim, chunker=chunker, vector_kind=dense.kind, built_at=dt.datetime.now(dt.UTC),
             documents=len(documents), passages=len(lexical_texts),
-            file_hashes={doc.meta.source: doc.file_hash for doc in documents}, checksums={},
+            file_hashes={doc.meta.source: doc.file_hash for doc in documents}, checksums={}, embedder=embedder,
         )
         staged = IndexStore(folder, manifest)
         try:

@@ -1,4 +1,4 @@
-"""Fixtures shared by the whole suite: where things are, and one real model loaded once."""
+"""Fixtures shared by the whole suite: where things are, one real model loaded once, and a fake one."""
 
 from __future__ import annotations
 
@@ -32,6 +32,14 @@ def embedder():
     from index.embedding import Embedder
 
     return Embedder()
+
+
+@pytest.fixture(scope="session")
+def fake_embedder():
+    """Deterministic vectors without a model (tests/fakes.py), for tests that need vectors but not meaning."""
+    from tests.fakes import FakeEmbedder
+
+    return FakeEmbedder()
 
 
 @pytest.fixture(scope="session")

@@ -17,6 +17,12 @@ from index.store import CURRENT, MANIFEST, PASSAGES, IndexStore
 SEEDS = ["000_540197f7ec6ca2b3.txt", "001_48933fd4539bb840.txt", "002_8a488f655491fcdf.txt"]
 
 
+@pytest.fixture(scope="module")
+def embedder(fake_embedder):
+    """Building and updating need vectors, not meaning: the deterministic fake, no model."""
+    return fake_embedder
+
+
 @pytest.fixture()
 def corpus(tmp_path, repo_root) -> Path:
     folder = tmp_path / "corpus"
@@ -151,6 +157,7 @@ def test_manifest_records_what_the_index_was_built_with(built, embedder):
     folder = index_dir / (index_dir / CURRENT).read_text()
     manifest = json.loads((folder / MANIFEST).read_text())
     assert manifest["model"] == embedder.name and manifest["dim"] == 384
+    assert manifest["embedder"] == embedder.backend
     assert manifest["chunker"]["max_tokens"] == 254
     assert set(manifest["file_hashes"]) == set(SEEDS)
     assert PASSAGES in manifest["checksums"]

@@ -115,14 +115,14 @@ def test_add_and_remove_by_id_without_a_rebuild(compressed, data, tmp_path):
         assert int(new_id) in found.tolist()
 
 
-def test_indexer_switches_kind_by_size_and_records_it(tmp_path, repo_root, embedder, monkeypatch):
+def test_indexer_switches_kind_by_size_and_records_it(tmp_path, repo_root, fake_embedder, monkeypatch):
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     for path in sorted((repo_root / "corpus").glob("*.txt"))[:3]:
         shutil.copy(path, corpus / path.name)
     index_dir = tmp_path / "index"
     monkeypatch.setattr(vectors_module, "IVF_FROM", 20)  # the seed corpus is "large" for this test
-    first = Indexer(embedder).run(corpus, index_dir)
+    first = Indexer(fake_embedder).run(corpus, index_dir)
     assert first.passages >= 20
     assert _manifest(index_dir)["vector_kind"] == "ivfsq4"
     store = IndexStore.open(index_dir)
@@ -133,7 +133,7 @@ def test_indexer_switches_kind_by_size_and_records_it(tmp_path, repo_root, embed
 
     monkeypatch.setattr(vectors_module, "IVF_FROM", 10_000)  # now far too small for IVF: back to exact
     (corpus / sorted(p.name for p in corpus.glob("*.txt"))[0]).unlink()
-    second = Indexer(embedder).run(corpus, index_dir)
+    second = Indexer(fake_embedder).run(corpus, index_dir)
     assert second.embedded == 0  # the rebuild of the FAISS index reuses stored vectors
     assert _manifest(index_dir)["vector_kind"] == "flat"
     store = IndexStore.open(index_dir)

@@ -1,9 +1,9 @@
 """A fork server for the crash-safety tests: `python -m tests.reliability.crash_worker`.
 
-It loads the model once, says {"ready": true}, then reads one JSON job a line from standard input and runs each
-as a real `Indexer.run` in a forked child, so a test can SIGKILL indexers many times without paying for a model
-load each time. For each job it writes {"child": PID} when the child starts and {"child": PID, "exit": N} or
-{"child": PID, "signal": N} when it ends.
+It makes the deterministic fake embedder (tests/fakes.py) once, says {"ready": true}, then reads one JSON job a
+line from standard input and runs each as a real `Indexer.run` in a forked child, so a test can SIGKILL indexers
+many times without paying for a start-up each time. For each job it writes {"child": PID} when the child starts
+and {"child": PID, "exit": N} or {"child": PID, "signal": N} when it ends.
 
 A job: {"corpus": DIR, "index_dir": DIR, "rebuild": bool, "kill_at": N | null, "count_to": FILE | null,
 "parallel": N} — with `parallel` it starts N identical builds at once and reports each under "all".
@@ -63,13 +63,10 @@ def main() -> int:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     os.environ["TOKENIZERS_PARALLELISM"] = "false"  # the Rust tokenizer's threads do not survive fork()
-    import torch
-
-    torch.set_num_threads(1)  # nor would an OpenMP pool: the children run on the calling thread only
-    from index.embedding import Embedder
     from index.indexer import Indexer  # noqa: F401 — here, not in the children, so an edit mid-run cannot split them
+    from tests.fakes import FakeEmbedder
 
-    embedder = Embedder()
+    embedder = FakeEmbedder()  # vectors, not meaning: what the tests check is the files
     print(json.dumps({"ready": True}), flush=True)
     for line in sys.stdin:
         job = json.loads(line)

@@ -39,6 +39,12 @@ NEW_PAPER_TEXT = """Nottingham City Council: Ofsted announcement to the Children
 VISIT_QUESTIONS = ["When is the next monitoring visit?", "When is the next full Ofsted inspection expected?"]
 
 
+@pytest.fixture(scope="module")
+def embedder(fake_embedder):
+    """Swapping generations under load needs vectors, not meaning: the deterministic fake."""
+    return fake_embedder
+
+
 def key(embed) -> str:
     """What a person reads in an answer (the buttons carry a random id, so they are left out)."""
     data = embed.to_dict()
@@ -48,7 +54,8 @@ def key(embed) -> str:
 @pytest.fixture()
 def flipping(tmp_path, embedder, repo_root):
     corpus = copy_corpus(repo_root, tmp_path / "corpus")
-    services = Services(Settings(corpus_dir=corpus, index_dir=tmp_path / "index", _env_file=None), embedder)
+    services = Services(Settings(corpus_dir=corpus, index_dir=tmp_path / "index", model=embedder.name, _env_file=None),
+                        embedder)
     services.reindex()
 
     def flip() -> str:

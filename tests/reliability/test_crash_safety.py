@@ -38,6 +38,12 @@ QUESTION = "When was the second monitoring visit and what did it cover?"
 CHANGED_SEED = "002_8a488f655491fcdf.txt"
 
 
+@pytest.fixture(scope="module")
+def embedder(fake_embedder):
+    """Builds, kills and damage need vectors, not meaning: the deterministic fake (the crash worker uses it too)."""
+    return fake_embedder
+
+
 class Worker:
     """The fork server of crash_worker.py, spoken to over pipes."""
 
@@ -321,7 +327,7 @@ def test_torn_or_corrupted_index_files_are_refused_with_how_to_rebuild(tmp_path,
     shutil.rmtree(work)
     shutil.copytree(pristine, work)
     _damage(work / generation / "passages.sqlite", _flip, rnd)
-    services = Services(Settings(corpus_dir=corpus, index_dir=work, _env_file=None), embedder)
+    services = Services(Settings(corpus_dir=corpus, index_dir=work, model=embedder.name, _env_file=None), embedder)
     cog = make_cog(services, tmp_path)
     interaction = fake_interaction()
     asyncio.run(cog.ask.callback(cog, interaction, question=QUESTION))

@@ -28,6 +28,7 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from index.chunking import chunk_document
@@ -272,6 +273,12 @@ def quiet_libraries():
     finally:
         for logger, level in zip(loggers, levels):
             logger.setLevel(level)
+
+
+@pytest.fixture(scope="module")
+def embedder(fake_embedder):
+    """Hostile files need the real tokenizer (which the fake counts with) and vectors, not meaning."""
+    return fake_embedder
 
 
 # --- the tests ----------------------------------------------------------------------------------------------------
