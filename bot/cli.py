@@ -14,7 +14,7 @@ from typing import Callable, TextIO
 from bot.answering import QueryError, clean_query
 from bot.feedback import FeedbackStore
 from bot.handlers import Handlers, Reply, find_passage, newest_first, parse_date, parse_filters
-from bot.rendering import iso_date, source_line
+from bot.rendering import index_summary, iso_date, source_line
 from bot.services import Services
 from bot.settings import load_settings
 from index.errors import EngineError
@@ -109,8 +109,7 @@ class Cli:
             self.emit(report.model_dump())
         else:
             print(f"indexed {report.documents} documents, {report.passages} passages "
-                  f"({len(report.added)} added, {len(report.changed)} changed, {len(report.removed)} removed, "
-                  f"{report.unchanged} unchanged; {report.embedded} passages embedded)", file=self.out)
+                  f"({index_summary(report)})", file=self.out)
         return 0
 
     def search(self, args: argparse.Namespace) -> int:

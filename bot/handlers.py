@@ -26,7 +26,7 @@ from pydantic import BaseModel
 
 from bot.answering import Answer, QueryError
 from bot.feedback import FeedbackStore
-from bot.rendering import citation_line, document_line, joined, quotes_text, source_line
+from bot.rendering import citation_line, document_line, index_summary, joined, quotes_text, source_line
 from bot.services import Services
 from bot.timeline_answers import timeline_sections
 from index.errors import EngineError
@@ -370,8 +370,7 @@ class Handlers:
             report = self.services.reindex(say=progress)
         finally:
             self._reindexing.release()
-        lines = [f"{len(report.added)} added, {len(report.changed)} changed, {len(report.removed)} removed, "
-                 f"{report.unchanged} unchanged; {report.embedded} passages embedded."]
+        lines = [f"{index_summary(report)}."]
         lines += [f"Skipped: {error}" for error in report.errors]
         return Reply(ephemeral=True, title=f"Indexed {report.documents} documents, {report.passages} passages",
                      description="\n".join(lines))
@@ -507,54 +506,6 @@ def visit_pages(sections: list[tuple[str, list[str]]], field_chars: int, page_ch
         if block or not fields_before:
             flush()
     return pages
-
-
-def _topics(documents: list[DocumentMeta]) -> str:
-    newest = sorted(documents, key=lambda m: m.date or dt.date.min, reverse=True)
-    titles = list(dict.fromkeys(meta.title for meta in newest))
-    lines = [f"• {title}" for title in titles[:MAX_TOPICS]]
-    if len(titles) > MAX_TOPICS:
-        lines.append(f"…and {len(titles) - MAX_TOPICS} more: /docs lists them all")
-    return "\n".join(lines) or "No documents are indexed yet."
-
-
-def _neighbour(chunk: Chunk, side: str) -> Field:
-    return Field(name=f"{side} · {chunk.location}", value=_flat(chunk.text), cut_hint=f"/quote {chunk.chunk_id}")
-
-
-def _bullets(lines: list[str]) -> str:
-    return "\n".join(f"• {line}" for line in lines)
-
-
-def visit_pages(sections: list[tuple[str, list[str]]], field_chars: int, page_chars: int) -> list[list[Field]]:
-    """The timeline's sections laid out as pages of fields, every line whole and in order: a field holds lines
-    up to `field_chars`, a page up to `page_chars`; a section that goes on is titled '(continued)'."""
-    pages: list[list[Field]] = [[]]
-    used = 0
-    for title, lines in sections:
-        block: list[str] = []
-        for line in lines:
-            size = len(_bullets([line])) + 1
-            if block and len(_bullets(block)) + size > field_chars:
-                pages[-1].append(_visit_field(title, block, pages))
-                block = []
-            if used and used + size > page_chars:
-                if block:
-                    pages[-1].append(_visit_field(title, block, pages))
-                    block = []
-                pages.append([])
-                used = 0
-            block.append(line)
-            used += size
-        pages[-1].append(_visit_field(title, block, pages))
-    return pages
-
-
-def _visit_field(title: str, lines: list[str], pages: list[list[Field]]) -> Field:
-    """A block of one section's lines; titled as continued when the section already began on an earlier field."""
-    started = any(field.name.removesuffix(" (continued)") == title for page in pages for field in page)
-    return Field(name=f"{title} (continued)" if started else title, value=_bullets(lines),
-                 cut_hint="/quote an id for the passage an event comes from")
 
 
 def _flat(text: str) -> str:

@@ -14,6 +14,7 @@ from index.models import DatePrecision, DocumentMeta
 
 if TYPE_CHECKING:
     from bot.answering import Answer
+    from index.indexer import IndexReport
 
 DocumentLookup = Callable[[str], DocumentMeta]
 
@@ -75,12 +76,21 @@ def render_answer(answer: Answer, document: DocumentLookup) -> str:
     return f"{quotes_text(answer)}\n\nSources:\n{sources}"
 
 
-def not_covered(topics: list[str]) -> str:
-    """The plain refusal when no passage is relevant enough, with the nearest topics the documents do cover."""
+def not_covered(topics: list[str], unmentioned: list[str] = ()) -> str:
+    """The plain refusal when no passage is relevant enough, with the nearest topics the documents do cover;
+    `unmentioned` names terms of the question that no document uses ('SEND (special educational needs…)')."""
     lines = ["The documents I have do not answer this, so I will not guess."]
+    if unmentioned:
+        lines.insert(0, f"None of the documents mentions {' or '.join(unmentioned)}.")
     if topics:
         lines.append("The nearest topics they do cover: " + "; ".join(topics) + ".")
     return "\n".join(lines)
+
+
+def index_summary(report: IndexReport) -> str:
+    """What an index run did: '1 added, 2 changed, 0 removed, 5 unchanged; 40 passages embedded'."""
+    return (f"{len(report.added)} added, {len(report.changed)} changed, {len(report.removed)} removed, "
+            f"{report.unchanged} unchanged; {report.embedded} passages embedded")
 
 
 def document_line(meta: DocumentMeta, passages: int) -> str:
