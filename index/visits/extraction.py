@@ -99,14 +99,15 @@ _DROP = _Group()  # a mention that belongs to no event of this document
 
 def _home_in_report(m: Mention, groups: list[_Group]) -> _Group | None:
     """In a report whose front matter dates its own event, an undated 'this inspection' or 'during the
-    inspection' is that event, and an undated 'the last inspection' is an earlier one that the report
-    does not date: it joins an earlier dated telling of its kind or is left out."""
+    inspection' is that event; an undated 'the last inspection' or 'a focused visit' is another one the
+    report does not date, so it joins an earlier telling of its kind or is left out (a 'not stated'
+    event beside a dated one says nothing)."""
     own = groups[0] if groups and groups[0].front else None
-    if own is None or m.span is not None or m.ordinal is not None or m.kind != own.first.kind:
+    if own is None or m.span is not None or m.ordinal is not None or m.fresh:
         return None
-    if not m.earlier:
-        return own if (m.anaphoric or not m.can_start or m.status == "took_place") else None
-    return next((g for g in reversed(groups[1:]) if g.first.kind == m.kind), _DROP)
+    if m.kind == own.first.kind and not m.earlier:
+        return own
+    return next((g for g in reversed(groups) if g is not own and g.first.kind == m.kind), _DROP)
 
 
 def _home(m: Mention, groups: list[_Group], last: _Group | None) -> _Group | None:

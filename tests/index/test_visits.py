@@ -618,3 +618,13 @@ def test_report_published_line_bounds_the_report_own_inspection() -> None:
     text = "Birmingham\nRe-inspection of services for children in need of help and protection\n\nReport published: 25 November 2016\n\nLeaders have made progress."
     [event] = extract_events([_doc(text, dt.date(2016, 11, 25))])
     assert (event.kind, event.status, event.start, event.end) == ("full_inspection", "took_place", None, dt.date(2016, 11, 25))
+
+
+def test_a_year_before_inspection_is_one_inspection_not_several() -> None:
+    """'the 2022 inspection' names one inspection; '3-4 visits' are several."""
+    text = ("Inspection dates: 23 June to 4 July 2025\n\nServices have improved since the 2022 inspection. "
+            "Following the inspection in 2022, leaders changed. Since the last inspection, care leavers are better supported.")
+    found = extract_events([_doc(text, dt.date(2025, 8, 12), council="Sefton")])
+    assert [e.when_text for e in found] == ["2022", "23 June to 4 July 2025"]
+    quoted = " ".join(s.quote for s in found[0].sources)
+    assert all(words in quoted for words in ("since the 2022 inspection", "Following the inspection in 2022", "Since the last inspection"))
