@@ -5,15 +5,18 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.answering import Answerer
 from bot.rendering import display_date
 from bot.settings import Settings
 from index.embedding import TextEncoder, load_encoder
-from index.indexer import Indexer, IndexReport
 from index.search import Searcher
 from index.store import IndexStore
 from index.visits import Timeline, VisitEvent, build_timeline, load_curated, merge_curated
+
+if TYPE_CHECKING:
+    from index.indexer import IndexReport
 
 CURATED_VISITS = "visits.toml"
 
@@ -88,6 +91,8 @@ class Services:
 
     def reindex(self, rebuild: bool = False, progress: bool = False, say=lambda _: None) -> IndexReport:
         """Bring the index up to date with the corpus, then serve the new generation."""
+        from index.indexer import Indexer  # with the parsers (pypdf, python-docx): answering never needs them
+
         indexer = Indexer(self.embedder, max_file_bytes=self.settings.max_file_bytes)
         report = indexer.run(self.corpus, self.index_dir, rebuild=rebuild, progress=progress, say=say)
         fresh = IndexStore.open(self.index_dir, model=self.settings.model)
