@@ -1,0 +1,371 @@
+"""The improvement tracker: what an inspection asked the council to improve, and what later documents say about it.
+
+Pure core, no adapter: `Tracker.progress` and `Tracker.compare` return pydantic models that the command line,
+the console and Discord render. Every quote is verbatim: the area is the report's own item, and the evidence is
+the best sentences of a later passage (`best_excerpt`, as in answers).
+
+Later evidence is found with the engine's hybrid search, restricted to the council and to documents dated after
+the inspection, with the area's text as the query. A passage is shown only when its relevance to the area (cosine
+plus the share of the area's rare words it holds, the scale answers use) clears `EVIDENCE_BAR`, measured on the
+Ofsted PDF corpus by `measure_bar` (see eval/README_progress.md): so an area with nothing above it says "no later
+evidence" rather than showing a weak match.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from collections.abc import Iterable
+from functools import lru_cache
+
+import numpy as np
+from pydantic import BaseModel
+
+from bot.answering import best_excerpt, iso_date
+from index.improvements import ImprovementArea
+from index.improvements.curated import Corrections
+from index.improvements.extraction import area_id
+from index.lexical import analyse
+from index.models import Chunk, DocumentMeta, SearchFilters, council_matches
+from index.search import Searcher
+
+EVIDENCE_BAR = 0.75  # measure_bar's 0.9 quantile on ../shared/corpora/ofsted-ilacs; see eval/PROGRESS.md
+PER_DOCUMENT = 2
+MAX_EVIDENCE = 6
+QUOTE_CHARS = 320
+_CANDIDATES = 12
+_RARE_IDF = 1.5  # a term in fewer than about a fifth of passages
+_MIN_SHARE = 0.3  # of the area's rare-word weight a quote must hold
+_OFSTED_SECTIONS = ("what needs to improve", "areas for improvement", "area for improvement", "priority",
+                    "areas for priority action")
+
+
+class ProgressError(ValueError):
+    """A request the tracker cannot answer as asked; the message says what to do instead."""
+
+
+class InspectionRef(BaseModel):
+    doc_id: str
+    title: str
+    date: str | None
+
+
+class Source(BaseModel):
+    chunk_id: str | None
+    location: str | None
+
+
+class Evidence(BaseModel):
+    doc_id: str
+    title: str
+    date: str | None
+    chunk_id: str
+    location: str
+    quote: str
+    score: float
+
+
+class AreaProgress(BaseModel):
+    id: str
+    text: str
+    context: str | None
+    source: Source
+    evidence: list[Evidence]
+    latest_evidence_date: str | None
+
+
+class ProgressReport(BaseModel):
+    """The `progress --json` shape."""
+
+    council: str
+    inspection: InspectionRef
+    areas: list[AreaProgress]
+
+
+class ComparedTheme(BaseModel):
+    """One area of the earlier document, and what the later one says on it (None: nothing above the bar)."""
+
+    area: AreaProgress
+    later: Evidence | None
+
+
+class Comparison(BaseModel):
+    council: str | None
+    earlier: InspectionRef
+    later: InspectionRef
+    themes: list[ComparedTheme]
+
+
+def is_inspection(meta: DocumentMeta, areas: list[ImprovementArea]) -> bool:
+    """An Ofsted judgement's list (not an officers' report's recommendations to its committee)."""
+    ofsted = any(area.section.casefold().startswith(_OFSTED_SECTIONS) for area in areas)
+    return ofsted or "inspection" in meta.title.casefold() and (meta.body or "").casefold() == "ofsted"
+
+
+def _ref(meta: DocumentMeta) -> InspectionRef:
+    return InspectionRef(doc_id=meta.doc_id, title=meta.title, date=iso_date(meta))
+
+
+class Tracker:
+    """Areas and their later evidence over one index generation (the searcher's store) plus staff corrections."""
+
+    def __init__(self, searcher: Searcher, corrections: Corrections | None = None, bar: float = EVIDENCE_BAR):
+        self.searcher = searcher
+        self.store = searcher.store
+        self.corrections = corrections or Corrections()
+        self.bar = bar
+        self._areas = self._corrected_areas()
+        self._listed: dict[str, list[str]] = {}  # passage -> the area items it lists, quoted item by item
+        for area in self.store.improvement_areas().areas:
+            if area.chunk_id:
+                self._listed.setdefault(area.chunk_id, []).append(area.text)
+        self._evidence = lru_cache(maxsize=4096)(self._search_evidence)
+
+    # -- areas ---------------------------------------------------------------------------------------------
+    def _corrected_areas(self) -> dict[str, list[ImprovementArea]]:
+        """Areas by document: extracted ones minus hidden ones, plus the ones staff added."""
+        by_doc: dict[str, list[ImprovementArea]] = {}
+        for area in self.store.improvement_areas().areas:
+            if area.id not in self.corrections.hidden:
+                by_doc.setdefault(area.doc_id, []).append(area)
+        for added in self.corrections.added:
+            area = self._added_area(added.inspection, added.text, added.context)
+            if area is not None:
+                by_doc.setdefault(area.doc_id, []).append(area)
+        return by_doc
+
+    def _added_area(self, doc_id: str, text: str, context: str | None) -> ImprovementArea | None:
+        """A curated area, kept only when its document exists and its words are in it (quotes stay verbatim)."""
+        try:
+            meta = self.store.document(doc_id)
+        except KeyError:
+            self.corrections.errors.append(f"progress.toml: [[area]] 'inspection': no document {doc_id!r} in the index")
+            return None
+        words = " ".join(text.split())
+        chunk = next((c for c in self.store.document_chunks(doc_id) if words in " ".join(c.text.split())), None)
+        if words not in " ".join(self.store.document_text(doc_id).split()):
+            self.corrections.errors.append(f"progress.toml: [[area]] 'text': {words[:60]!r} is not in {meta.title}")
+            return None
+        return ImprovementArea(id=area_id(doc_id, words), doc_id=doc_id, council=meta.council, date=meta.date,
+                               section="curated", text=words, context=context,
+                               chunk_id=chunk.chunk_id if chunk else None, location=chunk.location if chunk else None)
+
+    def problems(self, council: str | None = None) -> list[str]:
+        """One line per document whose improvement section could not be read, and per unusable correction."""
+        lines = [f"{p.source}: {p.reason}" for p in self.store.improvement_areas().problems
+                 if council is None or council_matches(council, self.store.document(p.doc_id).council)]
+        return lines + list(self.corrections.errors)
+
+    def inspections(self, council: str | None = None) -> list[DocumentMeta]:
+        """Documents that list areas and are Ofsted inspections, oldest first."""
+        found = [self.store.document(doc_id) for doc_id, areas in self._areas.items()
+                 if is_inspection(self.store.document(doc_id), areas)]
+        found = [meta for meta in found if council is None or council_matches(council, meta.council)]
+        return sorted(found, key=lambda meta: (meta.date or dt.date.min, meta.doc_id))
+
+    def _councils_with_inspections(self) -> list[str]:
+        return sorted({meta.council for meta in self.inspections() if meta.council})
+
+    def choose(self, council: str | None, inspection: str | None = None) -> DocumentMeta:
+        """The inspection asked for: by doc_id, by year, or the council's latest."""
+        if inspection and inspection in self._areas:
+            return self.store.document(inspection)
+        if inspection and not inspection.isdigit():
+            raise ProgressError(f"no document {inspection!r} lists areas for improvement; "
+                                "give a doc_id from `docs` or a year")
+        if council is None:
+            councils = self._councils_with_inspections()
+            if len(councils) != 1:
+                raise ProgressError("name a council: inspections in the documents are of " + _listing(councils))
+            council = councils[0]
+        candidates = self.inspections(council)
+        if not candidates:
+            raise ProgressError(f"no inspection of {council} is in the documents; councils with one: "
+                                + _listing(self._councils_with_inspections()))
+        if inspection:
+            candidates = [meta for meta in candidates if meta.date and str(meta.date.year) == inspection]
+            if not candidates:
+                years = ", ".join(sorted({str(m.date.year) for m in self.inspections(council) if m.date}))
+                raise ProgressError(f"no inspection of {council} in {inspection}; the documents have {years}")
+        return candidates[-1]
+
+    # -- evidence ------------------------------------------------------------------------------------------
+    def progress(self, council: str | None = None, inspection: str | None = None,
+                 since: dt.date | None = None) -> ProgressReport:
+        """The inspection's areas, each with the later passages that speak to it, oldest first."""
+        meta = self.choose(council, inspection)
+        after = _later_than(meta.date, since)
+        areas = [self._area_progress(area, meta, after) for area in self._areas.get(meta.doc_id, [])]
+        return ProgressReport(council=meta.council or "", inspection=_ref(meta), areas=areas)
+
+    def _area_progress(self, area: ImprovementArea, meta: DocumentMeta, after: dt.date | None) -> AreaProgress:
+        found = [e for e in self._evidence(area.text, meta.council, after)
+                 if (area.id, e.chunk_id) not in self.corrections.unpinned and e.doc_id != meta.doc_id]
+        pinned = [self._pinned(area, pin.chunk_id) for pin in self.corrections.pinned if pin.area == area.id]
+        chosen = {e.chunk_id: e for e in [*[p for p in pinned if p is not None], *found]}
+        evidence = sorted(list(chosen.values())[:MAX_EVIDENCE], key=lambda e: (e.date or "", -e.score))
+        return AreaProgress(id=area.id, text=area.text, context=area.context,
+                            source=Source(chunk_id=area.chunk_id, location=area.location), evidence=evidence,
+                            latest_evidence_date=max((e.date for e in evidence if e.date), default=None))
+
+    def _search_evidence(self, text: str, council: str | None, after: dt.date | None) -> tuple[Evidence, ...]:
+        """Passages of later documents of the council above the bar, at most PER_DOCUMENT per document, best first."""
+        filters = SearchFilters(council=council, date_from=after) if council else SearchFilters(date_from=after)
+        hits = self.searcher.search(text, k=_CANDIDATES, filters=filters)
+        weights = self._weights(text)
+        quoted = [(hit, *found) for hit in hits
+                  if hit.relevance >= self.bar and (found := self._quote(hit.chunk, weights)) is not None]
+        per_doc: dict[str, int] = {}
+        kept: list[Evidence] = []
+        for hit, quote, share in sorted(quoted, key=lambda q: -(q[0].relevance + q[2])):
+            if per_doc.get(hit.document.doc_id, 0) < PER_DOCUMENT:
+                per_doc[hit.document.doc_id] = per_doc.get(hit.document.doc_id, 0) + 1
+                kept.append(_evidence(hit.document, hit.chunk, quote, hit.relevance))
+        return tuple(kept)
+
+    def _quote(self, chunk: Chunk, weights: dict[str, float]) -> tuple[str, float] | None:
+        """The passage's best sentences for the area (in a later report's own list of areas, the one item that
+        matches) and the share of the area's rare-word weight they hold; None below _MIN_SHARE: a passage that
+        shares a word or two with the area but is on another theme. Candidates rank by relevance plus share."""
+        items = self._listed.get(chunk.chunk_id)
+        if items:
+            quote = max(items, key=lambda text: sum(weights.get(t, 0.0) for t in set(analyse(text))))
+        else:
+            quote = best_excerpt(chunk.text, weights, QUOTE_CHARS)
+        rare = {term: weight for term, weight in weights.items() if weight >= _RARE_IDF}
+        held = set(analyse(quote))
+        share = sum(weight for term, weight in rare.items() if term in held) / sum(rare.values()) if rare else 1.0
+        return (quote, share) if share >= _MIN_SHARE else None
+
+    def _weights(self, text: str) -> dict[str, float]:
+        lexical = self.store.lexical
+        return {term: lexical.idf(term) for term in analyse(text)}
+
+    def rare_words(self, text: str) -> set[str]:
+        """The words of `text` that say what it is about: rarer than the vocabulary every report shares."""
+        return {term for term, weight in self._weights(text).items() if weight >= _RARE_IDF}
+
+    def _pinned(self, area: ImprovementArea, chunk_id: str) -> Evidence | None:
+        chunk = self.store.chunk(chunk_id)
+        if chunk is None:
+            self.corrections.errors.append(f"progress.toml: [[pin]] 'chunk_id': no passage {chunk_id} in the index")
+            return None
+        score = self.relevance(area.text, [chunk])[0]
+        found = self._quote(chunk, self._weights(area.text))
+        quote = found[0] if found else best_excerpt(chunk.text, {}, QUOTE_CHARS)
+        return _evidence(self.store.document(chunk.doc_id), chunk, quote, score)
+
+    def relevance(self, text: str, chunks: list[Chunk]) -> list[float]:
+        """The relevance search would give these passages for `text`: cosine plus rare-word coverage."""
+        from index.store import faiss_id, lexical_text  # the store's own helpers, as search uses them
+
+        vector = self.searcher.embedder.encode([text])[0]
+        stored = self.store.vectors_by_id([faiss_id(c.chunk_id) for c in chunks])
+        return [float(stored[faiss_id(c.chunk_id)] @ vector)
+                + self.store.lexical.coverage(text, lexical_text(self.store.document(c.doc_id), c)) for c in chunks]
+
+    # -- side by side --------------------------------------------------------------------------------------
+    def compare(self, doc_a: str, doc_b: str) -> Comparison:
+        """Two inspections (or an inspection and any later document), theme by theme: each area of the earlier one
+        with the later document's passage that speaks to it best, both quoted."""
+        metas = [self._document(doc_id) for doc_id in (doc_a, doc_b)]
+        earlier, later = sorted(metas, key=lambda m: m.date or dt.date.min)
+        if earlier.doc_id not in self._areas:
+            raise ProgressError(f"{earlier.title} lists no areas for improvement to compare")
+        themes = []
+        for area in self._areas[earlier.doc_id]:
+            progress = self._area_progress(area, earlier, None)
+            progress.evidence = []
+            progress.latest_evidence_date = None
+            themes.append(ComparedTheme(area=progress, later=self._best_in(area, later)))
+        return Comparison(council=earlier.council, earlier=_ref(earlier), later=_ref(later), themes=themes)
+
+    def _document(self, doc_id: str) -> DocumentMeta:
+        try:
+            return self.store.document(doc_id)
+        except KeyError:
+            raise ProgressError(f"no document {doc_id!r} in the index; `docs` lists them") from None
+
+    def _best_in(self, area: ImprovementArea, meta: DocumentMeta) -> Evidence | None:
+        """The passage of one document that speaks to the area best, if it clears the bar."""
+        filters = SearchFilters(council=meta.council, date_from=meta.date, date_to=meta.date) if meta.date else None
+        hits = [h for h in self.searcher.search(area.text, k=_CANDIDATES, filters=filters)
+                if h.document.doc_id == meta.doc_id and h.relevance >= self.bar]
+        weights = self._weights(area.text)
+        quoted = [(hit, *found) for hit in hits if (found := self._quote(hit.chunk, weights)) is not None]
+        if not quoted:
+            return None
+        hit, quote, _ = max(quoted, key=lambda q: q[0].relevance + q[2])
+        return _evidence(meta, hit.chunk, quote, hit.relevance)
+
+
+def _evidence(meta: DocumentMeta, chunk: Chunk, quote: str, score: float) -> Evidence:
+    return Evidence(doc_id=meta.doc_id, title=meta.title, date=iso_date(meta), chunk_id=chunk.chunk_id,
+                    location=chunk.location, quote=quote, score=round(float(score), 3))
+
+
+def _later_than(inspected: dt.date | None, since: dt.date | None) -> dt.date | None:
+    """Evidence starts the day after the inspection was published, or at `since` if that is later."""
+    after = inspected + dt.timedelta(days=1) if inspected else None
+    return max(filter(None, (after, since)), default=None)
+
+
+def _listing(councils: Iterable[str]) -> str:
+    names = list(councils)
+    return ", ".join(names) if names else "none (no document lists areas for improvement)"
+
+
+def no_evidence_line(report: ProgressReport) -> str:
+    """What an area without later evidence says."""
+    since = report.inspection.date or "the inspection"
+    return f"no later evidence in the documents since {since}"
+
+
+def progress_text(report: ProgressReport) -> str:
+    """Plain text for the console and the command line: each area quoted, then its dated evidence."""
+    lines = [f"{report.council}: {report.inspection.title} ({report.inspection.date or 'undated'})",
+             f"{len(report.areas)} areas for improvement"]
+    for n, area in enumerate(report.areas, start=1):
+        context = f" ({area.context})" if area.context else ""
+        lines += ["", f"{n}. “{area.text}”{context} [{area.source.location or 'location not found'}]"]
+        if not area.evidence:
+            lines.append(f"   {no_evidence_line(report)}")
+        for e in area.evidence:
+            lines.append(f"   - {e.date or 'undated'} · {e.title} · {e.location}: “{e.quote}”")
+    return "\n".join(lines)
+
+
+def comparison_text(comparison: Comparison) -> str:
+    """Plain text: each theme of the earlier document with what the later one says."""
+    lines = [f"{comparison.earlier.title} → {comparison.later.title}"]
+    for n, theme in enumerate(comparison.themes, start=1):
+        lines += ["", f"{n}. {comparison.earlier.date}: “{theme.area.text}” [{theme.area.source.location}]"]
+        if theme.later is None:
+            lines.append(f"   {comparison.later.date}: nothing in this document speaks to it clearly")
+        else:
+            lines.append(f"   {comparison.later.date}: “{theme.later.quote}” [{theme.later.location}]")
+    return "\n".join(lines)
+
+
+def measure_bar(searcher: Searcher, areas: list[ImprovementArea], pairs: int = 400, seed: int = 0,
+                quantile: float = 0.95) -> tuple[float, int]:
+    """The relevance bar, and how many negatives measured it: a high quantile of the relevance an area gets from a
+    passage that speaks to an unrelated area.
+
+    Negatives are mismatched pairs: area A against the passage search finds best for an area B of another council
+    where A and B share no rare word (so the passage is of the same genre and vocabulary of children's services,
+    but on another theme). A bar above nearly all of them means a shown passage matches its area better than a
+    passage on another theme does.
+    """
+    rng = random.Random(seed)
+    tracker = Tracker(searcher, bar=-1.0)
+    scores: list[float] = []
+    for _ in range(pairs):
+        a, b = rng.sample(areas, 2)
+        if council_matches(a.council, b.council) or tracker.rare_words(a.text) & tracker.rare_words(b.text):
+            continue
+        hits = searcher.search(b.text, k=3, filters=SearchFilters(council=b.council) if b.council else None)
+        hits = [h for h in hits if h.document.doc_id != b.doc_id] or hits
+        if hits:
+            scores.append(tracker.relevance(a.text, [hits[0].chunk])[0])
+    return (float(np.quantile(scores, quantile)) if scores else EVIDENCE_BAR), len(scores)
