@@ -439,7 +439,7 @@ class Handlers:
         for meta in store.documents():
             if len(chunks) < MAX_CHOICES and typed.casefold() in meta.title.casefold():
                 chunks += [(meta, chunk) for chunk in store.document_chunks(meta.doc_id)]
-        return [Choice(name=f"{meta.title} · {chunk.location} · {chunk.chunk_id}", value=chunk.chunk_id)
+        return [Choice(name=joined(meta.title, chunk.location, chunk.chunk_id), value=chunk.chunk_id)
                 for meta, chunk in chunks[:MAX_CHOICES]]
 
     def council_choices(self, typed: str) -> list[Choice]:
