@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from index.improvements.models import ExtractionProblem, ImprovementArea
 from index.models import Chunk, DocumentMeta
@@ -21,7 +21,7 @@ from index.models import Chunk, DocumentMeta
 _SECTION = re.compile(
     r"(?:\*\*)?(?P<name>what needs to improve(?: in this local authority)?|areas? for priority action"
     r"|priority and immediate action|priority actions?|areas for improvement|recommendations?(?:\s?\(s\))?)"
-    r"\s*[?:.]?\d{0,2}\s*:?(?:\*\*)?",
+    r"(?:\s*[?:.]\d{0,2}|\d{0,2})\s*:?(?:\*\*)?",  # a footnote mark may follow ('improve?1'), a page number not
     re.IGNORECASE,
 )
 _GLYPH = r"[•◼▪●■▫◦\uf0b7\uf06e\uf0a7\uf0d8\uf076\uf0fc]"
@@ -57,6 +57,15 @@ class _Item:
     end: int
     number: int | None
     group: str | None = None
+    gaps: list[tuple[int, int]] = field(default_factory=list)  # page numbers inside the item, left out of its text
+
+    def text(self, document: str) -> str:
+        """The item's words: its slice of the document without the page numbers it spans."""
+        pieces, at = [], self.start
+        for begin, end in (gap for gap in self.gaps if gap[1] <= self.end):
+            pieces.append(document[at:begin])
+            at = end
+        return " ".join([*pieces, document[at : self.end]])
 
 
 @dataclass
@@ -146,13 +155,15 @@ def _list_items(lines: list[_Line], first: int, text: str) -> list[_Item]:
             blank = True
             continue
         if _LONE_NUMBER.fullmatch(stripped):
+            if items:
+                items[-1].gaps.append((line.start, line.end))
             continue
         if section_heading(stripped) or _AFTER_LIST.match(stripped):
             break
         marker = _marker(line.text)
         current = items[-1] if items else None
         if marker is None and _subheading(line.text) and (
-                current is None or blank or _ends_item(text[current.start : current.end])):
+                current is None or blank or _ends_item(current.text(text))):
             if not _continues(_next_text(lines, index), style, current):
                 if current is not None:
                     break  # a title line after a finished item: the next section
@@ -178,7 +189,7 @@ def _list_items(lines: list[_Line], first: int, text: str) -> list[_Item]:
             current.end = line.end  # a sub-item (a bullet or a lettered point) belongs to its numbered item
         elif marker and style == "bullet" and marker[0] == "number":
             break
-        elif blank and (_ends_item(text[current.start:current.end]) or not stripped[0].islower()):
+        elif blank and (_ends_item(current.text(text)) or not stripped[0].islower()):
             break  # after a blank line, only a lower-case line can carry on an unfinished item
         else:
             current.end = line.end
@@ -228,7 +239,7 @@ def document_areas(meta: DocumentMeta, text: str, chunks: list[Chunk]) -> tuple[
         if not items and not _NONE_FOUND.search(following):
             unread.append((number + 1, line.stripped))
         for item in items:
-            words, context = _area_text(text[item.start : item.end])
+            words, context = _area_text(item.text(text))
             context = context or item.group
             if not words or _NONE_FOUND.search(words):
                 continue
