@@ -1,7 +1,9 @@
-"""Questions about visits ("when is the next monitoring visit?") answered from the visits timeline.
+"""Questions about visits ("when is the next monitoring visit?", "when was Sefton last inspected?") answered
+from the visits timeline.
 
-The lead sentence only restates what the timeline holds, with the dates as the documents put them; the
-quotes that follow are the documents' own words, cited like any other passage.
+The lead sentence only restates what the timeline holds, as the documents written by its as-of day told it,
+naming the council of every event; the quotes that follow are the documents' own words, cited like any
+other passage.
 """
 
 from __future__ import annotations
@@ -10,10 +12,27 @@ import datetime as dt
 import re
 from typing import Callable
 
-from index.visits import Timeline, VisitEvent
+from bot.rendering import format_date
+from index.visits import Timeline, VisitEvent, before, council_matches, latest, latest_first
+from index.visits.models import due_by
 
-_ABOUT_VISITS = re.compile(r"\b(visits?|inspections?|inspected|inspectors?)\b", re.IGNORECASE)
-_ABOUT_TIMING = re.compile(r"\b(when|next|upcoming|coming|expected|due|planned|anticipated|scheduled)\b", re.IGNORECASE)
+_ABOUT_VISITS = re.compile(r"\b(visits?|visited|inspections?|inspected|inspectors?|JTAIs?)\b", re.IGNORECASE)
+_ABOUT_TIMING = re.compile(
+    r"\b(when|next|upcoming|coming|expected|due|planned|anticipated|scheduled|last|latest|most\s+recent|previous"
+    r"|before\s+that)\b",
+    re.IGNORECASE,
+)
+_FUTURE = re.compile(
+    r"\b(next|upcoming|coming|expected|expect|due|planned|anticipated|scheduled|will|forthcoming|going\s+to|is\s+there)\b",
+    re.IGNORECASE,
+)
+_PAST = re.compile(
+    r"\b(was|were|did|has\s+been|have\s+been|had|last|latest|most\s+recent|recent|previous|happened|took\s+place"
+    r"|inspected|visited)\b",
+    re.IGNORECASE,
+)
+_ONE = re.compile(r"\b(last|latest|most\s+recent|previous)\b", re.IGNORECASE)
+_PLURAL = re.compile(r"\b(visits|inspections|JTAIs)\b", re.IGNORECASE)
 KIND_NAMES = {
     "full_inspection": "full inspection",
     "monitoring_visit": "monitoring visit",
@@ -22,6 +41,12 @@ KIND_NAMES = {
     "improvement_review": "improvement board or DfE review",
     "other": "inspection or review",
 }
+_KIND_WORDS = (
+    ("monitoring_visit", re.compile(r"\bmonitoring\b", re.I)),
+    ("focused_visit", re.compile(r"\bfocused\b", re.I)),
+    ("jtai", re.compile(r"\bjoint\s+targeted|\bJTAIs?\b", re.I)),
+    ("full_inspection", re.compile(r"\b(full|ILACS|inspections?|inspected)\b", re.I)),
+)
 _STATUS_WORDS = {"took_place": "took place", "planned": "planned", "anticipated": "anticipated"}
 _ORDINALS = {1: "first", 2: "second", 3: "third", 4: "fourth", 5: "fifth", 6: "sixth", 7: "seventh", 8: "eighth"}
 
@@ -30,15 +55,14 @@ def asks_about_visits(question: str) -> bool:
     return bool(_ABOUT_VISITS.search(question) and _ABOUT_TIMING.search(question))
 
 
+def asks_about_the_past(question: str) -> bool:
+    """'When was Sefton last inspected?', 'When were the focused visits?'; 'next' or 'expected' wins."""
+    return bool(_PAST.search(question)) and not _FUTURE.search(question)
+
+
 def _wanted_kind(question: str) -> str | None:
-    lowered = question.lower()
-    if "monitoring" in lowered:
-        return "monitoring_visit"
-    if "focused" in lowered:
-        return "focused_visit"
-    if "full" in lowered or "ilacs" in lowered:
-        return "full_inspection"
-    return None
+    """The kind named; 'inspection' or 'inspected' alone means the full inspection, 'visit' alone any visit."""
+    return next((kind for kind, words in _KIND_WORDS if words.search(question)), None)
 
 
 def _of_kind(events: list[VisitEvent], kind: str | None) -> list[VisitEvent]:
@@ -46,37 +70,104 @@ def _of_kind(events: list[VisitEvent], kind: str | None) -> list[VisitEvent]:
     return [e for e in events if e.kind == kind] or events
 
 
+def _article(words: str) -> str:
+    return "an" if words[:1].lower() in "aeiou" else "a"
+
+
+def span_text(start: dt.date | None, end: dt.date | None) -> str:
+    """'12–13 Nov 2024', 'Jul 2022', '2024', '23 Jun – 4 Jul 2025', 'from 1 Oct 2025', 'by 25 Nov 2016'."""
+    if start is None and end is None:
+        return "date not stated"
+    if start is None:
+        return f"by {format_date(end)}"  # type: ignore[arg-type]
+    if end is None:
+        return f"from {format_date(start)}"
+    if start == end:
+        return format_date(start)
+    whole_month = start.day == 1 and (end + dt.timedelta(days=1)).day == 1
+    if whole_month and (start.year, start.month) == (end.year, end.month):
+        return format_date(start, "month")
+    if whole_month and (start.month, end.month, start.year) == (1, 12, end.year):
+        return format_date(start, "year")
+    if (start.year, start.month) == (end.year, end.month):
+        return f"{start.day}–{format_date(end)}"
+    if start.year == end.year:
+        return f"{format_date(start).rsplit(' ', 1)[0]} – {format_date(end)}"
+    return f"{format_date(start)} – {format_date(end)}"
+
+
 def describe(event: VisitEvent) -> str:
-    """'the sixth monitoring visit (took place), “12th and 13th November” (12 Nov 2024 – 13 Nov 2024)'."""
-    ordinal = f"the {_ORDINALS[event.ordinal]} " if event.ordinal in _ORDINALS else "a "
-    when = f"“{event.when_text}”"
-    if event.start and event.end:
-        span = event.start.strftime("%-d %b %Y") if event.start == event.end else (
-            f"{event.start:%-d %b %Y} – {event.end:%-d %b %Y}")
-        when += f" ({span})"
+    """'Nottingham City Council: the sixth monitoring visit (took place), 12–13 Nov 2024 (“12th and 13th
+    November”), on …': the council first, then what, how it stands, and when as the documents put it."""
+    kind = KIND_NAMES[event.kind]
+    which = f"the {_ORDINALS[event.ordinal]}" if event.ordinal in _ORDINALS else _article(kind)
+    when = span_text(event.start, event.end)
+    if event.start or event.end:
+        when += f" (“{event.when_text}”)"
     focus = f", on {event.focus}" if event.focus else ""
-    return f"{ordinal}{KIND_NAMES[event.kind]} ({_STATUS_WORDS[event.status]}), {when}{focus}"
+    council = f"{event.council}: " if event.council else ""
+    return f"{council}{which} {kind} ({_STATUS_WORDS[event.status]}), {when}{focus}"
 
 
-def _finishes_first(event: VisitEvent) -> tuple[dt.date, dt.date]:
-    """'Next' is the event that must happen soonest: mid-April comes before 'sometime during 2024'."""
-    return event.end or event.start or dt.date.max, event.start or dt.date.min
+def _known_on(timeline: Timeline) -> str:
+    return f"as known on {format_date(timeline.as_of)}"
 
 
-def timeline_lead(question: str, timeline: Timeline) -> tuple[str, VisitEvent] | None:
-    """The timeline's answer to a question about the next visit, and the event it rests on."""
+def _past_lead(question: str, kind: str | None, timeline: Timeline, events: list[VisitEvent]) -> tuple[str, VisitEvent] | None:
+    """The latest event of the kind that took place, or all of them latest first when the question asks for
+    them all ('When were the focused visits?'). A kind the documents never tell of gets no lead."""
+    happened = [e for e in events if e.status == "took_place"]
+    chosen = [e for e in happened if e.kind == kind] if kind else happened
+    if not chosen:
+        return None
+    if _PLURAL.search(question) and not _ONE.search(question) and len(chosen) > 1:
+        ordered = latest_first(chosen)
+        name = f"{KIND_NAMES[kind]}s" if kind else "inspections and visits"
+        lines = "\n".join(f"- {describe(e)}" for e in ordered)
+        return f"The {name} the documents tell of ({_known_on(timeline)}), latest first:\n{lines}", ordered[0]
+    event = latest(chosen)
+    assert event is not None
+    return f"The last {KIND_NAMES[event.kind]} the documents tell of ({_known_on(timeline)}): {describe(event)}.", event
+
+
+def timeline_lead(question: str, timeline: Timeline, council: str | None = None) -> tuple[str, VisitEvent] | None:
+    """The timeline's answer to a question about visits, and the event it rests on.
+
+    `council` (named in the question or chosen by the person) narrows the timeline to that council. Past
+    tense ('when was it last inspected?') gets what took place; otherwise what is next, soonest first, or
+    when nothing is, the latest expectation by date that no document written since confirms.
+    """
     kind = _wanted_kind(question)
-    as_of = timeline.as_of.strftime("%-d %b %Y")
-    upcoming = _of_kind(timeline.upcoming, kind)
+
+    def mine(events: list[VisitEvent]) -> list[VisitEvent]:
+        return [e for e in events if council is None or council_matches(council, e.council)]
+
+    if asks_about_the_past(question):
+        return _past_lead(question, kind, timeline, mine(timeline.past))
+    upcoming = _of_kind(mine(timeline.upcoming), kind)
     if upcoming:
-        event = min(upcoming, key=_finishes_first)
-        return f"Next on the visits timeline (as of {as_of}): {describe(event)}.", event
-    unconfirmed = _of_kind(timeline.unconfirmed, kind)
-    if unconfirmed:
-        event = unconfirmed[-1]
-        return (f"No upcoming visit is recorded in the documents as of {as_of}. The latest expected was "
+        event = min(upcoming, key=lambda e: (due_by(e), e.id))
+        return f"Next on the visits timeline ({_known_on(timeline)}): {describe(event)}.", event
+    event = latest(_of_kind(mine(timeline.unconfirmed), kind))
+    if event is not None:
+        return (f"No upcoming visit is recorded in the documents ({_known_on(timeline)}). The latest expected was "
                 f"{describe(event)} — no later document confirms it took place.", event)
     return None
+
+
+def visit_before(event: VisitEvent, timeline: Timeline) -> tuple[str, VisitEvent | None]:
+    """'And the visit before that?': the event of the same kind and council just before `event`, among those
+    the timeline knows (before one that took place, only those that took place: an expectation no document
+    confirms is not 'the visit before'); the text says so when there is none."""
+    known = timeline.past + timeline.upcoming + timeline.unconfirmed
+    if event.status == "took_place":
+        known = [e for e in known if e.status == "took_place"]
+    earlier = before(event, known)
+    if earlier is None:
+        council = f" of {event.council}" if event.council else ""
+        return (f"No earlier {KIND_NAMES[event.kind]}{council} is told in the documents ({_known_on(timeline)}).",
+                None)
+    return f"Before that: {describe(earlier)}.", earlier
 
 
 def event_sources(event: VisitEvent, dated: Callable[[str], str]) -> str:
@@ -92,17 +183,19 @@ def event_sources(event: VisitEvent, dated: Callable[[str], str]) -> str:
 def timeline_sections(timeline: Timeline, dated: Callable[[str], str]) -> list[tuple[str, list[str]]]:
     """The timeline as titled lists of lines, the same for the console, Discord and the command line.
 
-    `dated(chunk_id)` gives the date of the document a passage is from, as precisely as it is known.
+    `dated(chunk_id)` gives the date of the document a passage is from, as precisely as it is known. Every
+    line names its event's council; titles say the view is of the documents as known on the as-of day.
     """
-    as_of = timeline.as_of.strftime("%-d %b %Y")
+    as_of = format_date(timeline.as_of)
     line = lambda e: f"{describe(e)}{' [curated]' if e.curated else ''} — {event_sources(e, dated)}"  # noqa: E731
     sections = []
     if timeline.include_past:
         sections.append((f"Before {as_of}, oldest first", [line(e) for e in timeline.past]))
     if timeline.upcoming:
-        sections.append((f"Upcoming as of {as_of}, soonest first", [line(e) for e in timeline.upcoming]))
+        sections.append((f"Upcoming as known on {as_of}, soonest first", [line(e) for e in timeline.upcoming]))
     else:
-        sections.append((f"Upcoming as of {as_of}", [f"No upcoming visit is recorded in the documents as of {as_of}."]))
+        sections.append((f"Upcoming as known on {as_of}",
+                         [f"No upcoming visit is recorded in the documents (as known on {as_of})."]))
     if timeline.unconfirmed:
         sections.append(("Expected, but no later document confirms it took place",
                          [line(e) for e in timeline.unconfirmed]))

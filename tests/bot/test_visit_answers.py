@@ -59,7 +59,8 @@ def test_ask_leads_with_the_timeline(seed_services):
     answerer = Answerer(seed_services.searcher, timeline=seed_services.timeline, today=lambda: dt.date(2024, 3, 1))
     answer = answerer.ask("When is the next monitoring visit?")
     assert answer.found
-    assert answer.answer.startswith("Next on the visits timeline (as of 1 Mar 2024): a monitoring visit (planned)")
+    assert answer.answer.startswith("Next on the visits timeline (as known on 1 Mar 2024): Nottingham City Council: "
+                                    "a monitoring visit (planned), 11–20 Apr 2024 (“mid-April”)")
     assert "The visit will take place in mid-April" in answer.citations[0].quote
     assert answer.citations[0].location == "para (a)"
 
@@ -67,7 +68,7 @@ def test_ask_leads_with_the_timeline(seed_services):
 def test_ask_says_when_nothing_is_upcoming(seed_services):
     answerer = Answerer(seed_services.searcher, timeline=seed_services.timeline, today=lambda: dt.date(2026, 11, 22))
     answer = answerer.ask("When is the next full Ofsted inspection expected?")
-    assert answer.answer.startswith("No upcoming visit is recorded in the documents as of 22 Nov 2026.")
+    assert answer.answer.startswith("No upcoming visit is recorded in the documents (as known on 22 Nov 2026).")
     assert "no later document confirms it took place" in answer.answer
     assert "second half of 2025" in answer.answer
 
@@ -79,9 +80,9 @@ def test_visits_command_json_shape(seed_services):
     payload = json.loads(out)
     assert status == 0 and set(payload) == {"as_of", "upcoming", "past", "unconfirmed"}
     event_keys = {"id", "kind", "ordinal", "council", "status", "when_text", "start", "end", "precision", "focus",
-                  "curated", "sources"}
+                  "curated", "sources", "known_from", "earlier"}
     assert all(set(event) == event_keys for event in payload["upcoming"] + payload["past"])
-    assert all(set(s) == {"chunk_id", "source", "title", "date", "quote"} for e in payload["past"] for s in e["sources"])
+    assert all(set(s) == {"chunk_id", "source", "title", "date", "quote", "known_from"} for e in payload["past"] for s in e["sources"])
     assert [e["start"] for e in payload["past"] if e["start"]] == sorted(e["start"] for e in payload["past"] if e["start"])
     status, out, _ = run(seed_services, "visits", "--as-of", "2024-03-01", "--json")
     assert "past" not in json.loads(out)
@@ -91,7 +92,7 @@ def test_visits_command_says_when_nothing_is_upcoming(seed_services):
     from tests.bot.test_cli import run
 
     _, out, _ = run(seed_services, "visits", "--as-of", "2026-11-22", "--council", "Nottingham")
-    assert "No upcoming visit is recorded in the documents as of 22 Nov 2026." in out
+    assert "No upcoming visit is recorded in the documents (as known on 22 Nov 2026)." in out
     assert "Expected, but no later document confirms it took place:" in out
     assert "“the second half of 2025”" in out
 
@@ -103,9 +104,128 @@ def test_visits_handler_and_console_show_the_same_timeline(seed_services, tmp_pa
 
     handlers = Handlers(seed_services, FeedbackStore(tmp_path / "feedback.sqlite"))
     reply = handlers.visits("2024-03-01", "nottingham", False)
-    assert reply.fields[0].name == "Upcoming as of 1 Mar 2024, soonest first"
+    assert reply.fields[0].name == "Upcoming as known on 1 Mar 2024, soonest first"
     assert "“mid-April”" in reply.fields[0].value and "(id " in reply.fields[0].value
     typed = respond(handlers, "/visits as_of:2024-03-01 council:nottingham", io.StringIO())
     assert typed == reply
     with pytest.raises(QueryError, match="YYYY-MM-DD"):
         handlers.visits("March 2024")
+
+
+# --- Leads from the timeline alone (no index): tense, kind, council, order, as-of (issues 9 and 10) -----------
+
+from index.visits import VisitEvent, build_timeline, extract_events  # noqa: E402
+from bot.timeline_answers import describe, timeline_lead, visit_before  # noqa: E402
+
+NOTTS = "Nottingham City Council"
+
+
+@pytest.fixture(scope="module")
+def seed_events(repo_root) -> list[VisitEvent]:
+    from tests.index.test_visits import SEED_META, _by_paragraph, _chunks, _meta, _seed_text
+
+    return extract_events([(_meta(d), _chunks(d, _by_paragraph(_seed_text(repo_root, d)))) for d in SEED_META])
+
+
+def _lead(events, question, as_of, council=None):
+    found = timeline_lead(question, build_timeline(events, as_of, council), council)
+    assert found is not None, question
+    return found
+
+
+@pytest.mark.parametrize("question", [
+    "When was the last monitoring visit?",
+    "when did the last monitoring visit take place",
+    "What was the most recent monitoring visit?",
+])
+def test_past_tense_questions_get_the_latest_past_event(seed_events, question):
+    text, event = _lead(seed_events, question, dt.date(2025, 2, 1))
+    assert (event.kind, event.ordinal, event.start) == ("monitoring_visit", 6, dt.date(2024, 11, 12))
+    assert "Next on" not in text and "as known on 1 Feb 2025" in text
+    assert "12–13 Nov 2024" in text and NOTTS in text
+
+
+def test_plural_past_questions_list_every_past_event_of_the_kind_latest_first(seed_events):
+    text, event = _lead(seed_events, "When were the monitoring visits?", dt.date(2025, 2, 1))
+    assert event.ordinal == 6
+    order = [text.index(words) for words in ("12–13 Nov 2024", "22–23 Nov 2023", "Jul 2023", "Feb 2023")]
+    assert order == sorted(order)
+    assert "during 2024" not in text  # an expectation, not a visit that took place
+
+
+def test_last_inspected_is_the_full_inspection(seed_events):
+    text, event = _lead(seed_events, "When was Nottingham last inspected?", dt.date(2025, 2, 1), "Nottingham")
+    assert (event.kind, event.when_text) == ("full_inspection", "July 2022")
+    assert "a full inspection (took place)" in text
+
+
+def test_a_past_question_about_a_kind_never_told_gets_no_lead(seed_events):
+    assert timeline_lead("When were the focused visits?", build_timeline(seed_events, dt.date(2025, 2, 1)), None) is None
+
+
+def test_next_is_the_soonest_and_the_latest_expected_is_by_date(seed_events):
+    text, event = _lead(seed_events, "When is the next Ofsted visit?", dt.date(2024, 3, 1), "Nottingham")
+    assert event.when_text == "mid-April" and text.startswith("Next on the visits timeline (as known on 1 Mar 2024): ")
+    text, event = _lead(seed_events, "When is the next Ofsted visit?", dt.date(2026, 11, 22), "Nottingham")
+    assert event.when_text == "the second half of 2025"  # not mid-April 2024, the oldest of the unconfirmed
+    assert "no later document confirms it took place" in text
+
+
+def test_the_council_asked_about_is_used_and_every_event_names_its_council(seed_events):
+    timeline = build_timeline(seed_events, dt.date(2025, 2, 1))  # both councils
+    text, event = timeline_lead("When was Bury last inspected?", timeline, "Bury")
+    assert event.council == "Bury Council" and "Bury Council" in text and "Nottingham" not in text
+    text, event = timeline_lead("When was the last inspection?", timeline, None)
+    assert event.council == NOTTS and text.count(NOTTS) == 1
+
+
+def test_describe_names_the_council_uses_the_right_article_and_portable_dates(seed_events):
+    sixth = next(e for e in seed_events if e.ordinal == 6)
+    assert describe(sixth).startswith(f"{NOTTS}: the sixth monitoring visit (took place), 12–13 Nov 2024")
+    other = sixth.model_copy(update={"kind": "other", "ordinal": None, "start": dt.date(2024, 6, 5), "end": dt.date(2024, 6, 5)})
+    assert "an inspection or review (took place), 5 Jun 2024" in describe(other)
+    undated = next(e for e in seed_events if e.council == "Bury Council")
+    assert describe(undated) == "Bury Council: a full inspection (took place), date not stated"
+
+
+def test_the_visit_before_that_is_the_previous_one_of_its_kind(seed_events):
+    timeline = build_timeline(seed_events, dt.date(2025, 2, 1), "Nottingham")
+    sixth = next(e for e in seed_events if e.ordinal == 6)
+    chain = []
+    event = sixth
+    while True:
+        text, event = visit_before(event, timeline)
+        if event is None:
+            break
+        chain.append(event.when_text)
+    assert chain == ["November 22 and 23", "July", "February 2023"]
+    assert text == "No earlier monitoring visit of Nottingham City Council is told in the documents (as known on 1 Feb 2025)."
+    text, earlier = visit_before(next(e for e in seed_events if e.when_text == "the second half of 2025"), timeline)
+    assert earlier is not None and earlier.when_text == "July 2022" and text.startswith("Before that: Nottingham City Council: a full")
+
+
+def _pdf_events(shared_dir, embedder, names):
+    from index.chunking import chunk_document
+    from index.manifest import load_manifest
+    from index.parsing import parse_file
+
+    corpus = shared_dir / "corpora" / "ofsted-ilacs"
+    manifest = load_manifest(corpus)
+    documents = []
+    for name in names:
+        parsed = parse_file(corpus / name, name)
+        meta = manifest.meta_for(name, parsed)
+        documents.append((meta, chunk_document(parsed, meta.doc_id, meta.title, embedder.count_tokens)))
+    return extract_events(documents)
+
+
+def test_sefton_last_inspected_comes_from_the_reports_front_matter(shared_dir, embedder):
+    events = _pdf_events(shared_dir, embedder, ["sefton_2022-05-09_ofsted-childrens-services-inspection.pdf",
+                                                "sefton_2025-08-12_ofsted-childrens-services-inspection.pdf"])
+    text, event = _lead(events, "When was Sefton last inspected?", dt.date(2026, 11, 29), "Sefton")
+    assert (event.start, event.end, event.when_text) == (dt.date(2025, 6, 23), dt.date(2025, 7, 4), "23 June to 4 July 2025")
+    assert "Sefton: a full inspection (took place), 23 Jun – 4 Jul 2025" in text
+    assert any("Inspection dates: 23 June to 4 July 2025" in s.quote for s in event.sources)
+    text, event = _lead(events, "When was Sefton last inspected?", dt.date(2025, 1, 1), "Sefton")
+    assert event.when_text == "21 February to 4 March 2022" and "as known on 1 Jan 2025" in text
+    assert "not stated" not in text and "a inspection" not in text
