@@ -67,6 +67,15 @@ def build_parser() -> argparse.ArgumentParser:
     feedback = commands.add_parser("feedback", help="summary of the Helpful / Not helpful votes")
     feedback.add_argument("--json", action="store_true")
     commands.add_parser("start", help="update the index, then run the Discord bot (or the console without a token)")
+    sync = commands.add_parser("sync", help="fetch new papers from a council's ModernGov site, then index them")
+    sync.add_argument("--moderngov", metavar="BASE_URL", help="the council's ModernGov site (default: sources.toml)")
+    sync.add_argument("--committee", type=int, action="append", metavar="ID",
+                      help="a committee id (lCommitteeId); repeat for more (default: sources.toml)")
+    sync.add_argument("--since", help="meetings on or after YYYY-MM-DD (default: a year ago)")
+    sync.add_argument("--until", help="meetings on or before YYYY-MM-DD (default: 60 days ahead)")
+    sync.add_argument("--council", help="the council's name, for the manifest entries (default: sources.toml)")
+    sync.add_argument("--dry-run", action="store_true", help="list what would change; write nothing")
+    sync.add_argument("--json", action="store_true", help="one JSON object: added, unchanged, failed, indexed")
     return parser
 
 
@@ -237,6 +246,11 @@ class Cli:
         summary = FeedbackStore(self.services.settings.feedback_db).summary()
         self.emit(summary.model_dump(mode="json")) if args.json else print(summary.render(), file=self.out)
         return 0
+
+    def sync(self, args: argparse.Namespace) -> int:
+        from bot.sync_command import run_sync_command
+
+        return run_sync_command(self.services, args, self.out, self.err)
 
     def start(self, args: argparse.Namespace) -> int:
         self.index(argparse.Namespace(rebuild=False, json=False))

@@ -24,18 +24,6 @@ from index.sync.syncer import run_sync
 EXIT_SOME_FAILED = 1
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """The flags of `sync`, which scripts rely on."""
-    parser.add_argument("--moderngov", metavar="BASE_URL", help="the council's ModernGov site (default: sources.toml)")
-    parser.add_argument("--committee", type=int, action="append", metavar="ID",
-                        help="a committee id (lCommitteeId); repeat for more (default: sources.toml)")
-    parser.add_argument("--since", help="meetings on or after YYYY-MM-DD (default: a year ago)")
-    parser.add_argument("--until", help="meetings on or before YYYY-MM-DD (default: 60 days ahead)")
-    parser.add_argument("--council", help="the council's name, for the manifest entries (default: sources.toml)")
-    parser.add_argument("--dry-run", action="store_true", help="list what would change; write nothing")
-    parser.add_argument("--json", action="store_true", help="print one JSON object: added, unchanged, failed, indexed")
-
-
 def http_config(settings: Settings) -> HttpConfig:
     return HttpConfig(
         user_agent=settings.sync_user_agent, timeout_seconds=settings.sync_timeout_seconds,

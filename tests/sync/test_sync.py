@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import io
 import json
@@ -15,7 +14,8 @@ import pytest
 from bot.answering import QueryError
 from bot.services import Services
 from bot.settings import Settings
-from bot.sync_command import add_arguments, http_config, run_sync_command
+from bot.cli import Cli, build_parser
+from bot.sync_command import http_config
 from index.errors import EngineError
 from index.manifest import load_manifest
 from index.sync.http import Fetcher
@@ -92,11 +92,9 @@ def _settings(corpus: Path, tmp_path: Path, **extra: object) -> Settings:
 
 def _cli(services: Services, *argv: str) -> tuple[int, str, str]:
     """Run `sync` exactly as `python -m bot sync ...` parses it; returns status, stdout, stderr."""
-    parser = argparse.ArgumentParser()
-    add_arguments(parser)
-    args = parser.parse_args(argv)
+    args = build_parser().parse_args(["sync", *argv])
     out, err = io.StringIO(), io.StringIO()
-    status = run_sync_command(services, args, out, err)
+    status = Cli(services, out, err).sync(args)
     return status, out.getvalue(), err.getvalue()
 
 
