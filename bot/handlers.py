@@ -5,7 +5,7 @@ render it — Discord escapes it and fits it into embed limits, the console prin
 the two can never disagree about what was found. Handlers block (they embed and search): async adapters
 call them in a worker thread.
 
-Adding a command (the next one is `/visits as_of council include_past`): a method on `Handlers` returning a
+Adding a command: a method on `Handlers` returning a
 `Reply`, its entry in `COMMANDS` (usage and the one-line summary Discord shows), one app command in
 `bot.discord_adapter.cog.AnswersCog` that calls `self._run(...)`, and one entry in `bot.console.ROUTES`.
 """
@@ -137,6 +137,12 @@ class VisitsQuery(BaseModel):
     def key(self) -> str:
         """The same query always gets the same short id, so its pages' buttons are the same each time."""
         return hashlib.sha256(self.model_dump_json().encode()).hexdigest()[:8]
+
+    def command(self, page: int) -> str:
+        """The /visits command that shows `page` of this timeline, for people who type rather than press."""
+        council = f' council:"{self.council}"' if self.council else ""
+        past = " include_past:true" if self.include_past else ""
+        return f"/visits as_of:{self.as_of.isoformat()}{council}{past} page:{page}"
 
 
 class Recent(Generic[T]):
@@ -392,17 +398,17 @@ class Handlers:
         else:
             pages = visit_pages(sections, VISIT_FIELD_CHARS, VISIT_PAGE_CHARS)
         number = min(max(page or 1, 1), len(pages))
-        buttons = []
+        buttons, paging = [], None
         if len(pages) > 1:
             key = self.recent_visits.add(query, query.key())
             buttons += [Button(label="◀ Earlier", action="visits", argument=f"{key}:{number - 1}")] if number > 1 else []
             buttons += [Button(label="Later ▶", action="visits", argument=f"{key}:{number + 1}")
                         ] if number < len(pages) else []
-        paging = f"Page {number} of {len(pages)}" + (f" · /visits page:{number + 1} for the next page"
-                                                     if number < len(pages) else "")
+            paging = f"Page {number} of {len(pages)}" + (
+                f" · {query.command(number + 1)} for the next page" if number < len(pages) else "")
         scope = f" — {query.council}" if query.council else ""
         return Reply(title=f"Inspections and visits{scope}", fields=pages[number - 1], buttons=buttons,
-                     footer=joined(paging if len(pages) > 1 else None, "Dates as the documents put them. "
+                     footer=joined(paging, "Dates as the documents put them. "
                                    "/quote ID shows the passage an event comes from."))
 
     def help(self) -> Reply:

@@ -70,3 +70,17 @@ def test_reindex_prints_progress_then_the_report(handlers, seed_services):
     _, replies = chat(handlers, "/reindex")
     assert replies[0].startswith("… reading the document folder")
     assert f"Indexed 5 documents, {seed_services.store.size} passages" in replies[0]
+
+
+def test_a_long_timeline_says_which_command_shows_its_next_page(handlers, monkeypatch):
+    from bot import handlers as handlers_module
+
+    monkeypatch.setattr(handlers_module, "VISIT_PAGE_CHARS", 700)
+    _, replies = chat(handlers, '/visits as_of:2026-11-22 include_past:true council:"Nottingham City Council"')
+    typed = re.search(r"Page 1 of (\d+) · (/visits .+ page:2) for the next page", replies[0])
+    assert typed and int(typed[1]) > 1
+    _, replies = chat(handlers, typed[2])
+    first = handlers.visits("2026-11-22", "Nottingham City Council", True)
+    later = next(b for b in first.buttons if b.label.startswith("Later"))
+    assert replies[0] == handlers.press("visits", later.argument, "u1").as_text()
+    assert replies[0].startswith("Inspections and visits — Nottingham City Council") and "Page 2 of" in replies[0]
