@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 import httpx
+from pydantic import BaseModel
 
 from index.sync.models import HttpConfig
 
@@ -24,12 +25,14 @@ class FetchError(Exception):
     """A URL that could not be fetched; the message is the reason, on one line."""
 
 
-class Download:
+class Download(BaseModel):
     """A body streamed to a file: its hash, size and what the server said it was."""
 
-    def __init__(self, path: Path, sha256: str, size: int, content_type: str, final_url: str):
-        self.path, self.sha256, self.size = path, sha256, size
-        self.content_type, self.final_url = content_type, final_url
+    path: Path
+    sha256: str
+    size: int
+    content_type: str
+    final_url: str
 
 
 def check_url(url: str) -> str:
@@ -72,7 +75,7 @@ class Fetcher:
         """Stream a body into `path` (emptied before every try), hashing as it goes."""
         with path.open("wb") as handle:
             sha, size, content_type, final_url = self._fetch(url, handle.write, lambda: _empty(handle))
-        return Download(path, sha, size, content_type, final_url)
+        return Download(path=path, sha256=sha, size=size, content_type=content_type, final_url=final_url)
 
     def _fetch(self, url: str, sink: Sink, reset: Callable[[], object]) -> tuple[str, int, str, str]:
         check_url(url)

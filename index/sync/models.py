@@ -53,16 +53,17 @@ class AgendaItem(BaseModel):
     docs: list[LinkedDoc] = []
 
 
+def is_cancelled(status: str) -> bool:
+    """A meeting that will not take place: its papers are not fetched (those already held are kept)."""
+    return status.strip().casefold() in {"cancelled", "canceled", "withdrawn"}
+
+
 class MeetingSummary(BaseModel):
     """A row of `GetMeetings`."""
 
     meeting_id: int
     date: dt.date | None = None
     status: str = ""
-
-    @property
-    def cancelled(self) -> bool:
-        return self.status.strip().casefold() in {"cancelled", "canceled", "withdrawn"}
 
 
 class Meeting(BaseModel):

@@ -18,7 +18,8 @@ from tqdm import tqdm
 from index.errors import DocumentError
 from index.sync.http import Download, FetchError, Fetcher
 from index.sync.minutes import minuted_items, minutes_html, minutes_title
-from index.sync.models import AddedPaper, FailedPaper, LinkedDoc, Meeting, Paper, SyncReport, SyncRequest
+from index.sync.models import (AddedPaper, FailedPaper, LinkedDoc, Meeting, Paper, SyncReport, SyncRequest,
+                               is_cancelled)
 from index.sync.moderngov import ModernGov, ModernGovError, meeting_page
 from index.sync.papers import (Holdings, LandingError, checked, clear_incoming, file_suffix, incoming_file,
                                move_into_corpus, predicted_source, sha256_of, slug, target_source, write_incoming)
@@ -57,18 +58,24 @@ def _papers(site: ModernGov, request: SyncRequest, report: SyncReport, progress:
             continue
         ordered = sorted(meetings, key=lambda m: (m.date or dt.date.min, m.meeting_id))
         for summary in tqdm(ordered, desc=f"committee {committee_id} meetings", unit="meeting", disable=not progress):
-            if summary.cancelled:
-                report.cancelled.append(f"meeting {summary.meeting_id} on {summary.date or 'an unknown date'} "
-                                        f"({summary.status})")
+            if is_cancelled(summary.status):
+                _not_taking_place(report, summary.meeting_id, summary.date, summary.status)
                 continue
             try:
                 meeting = site.meeting(summary.meeting_id, committee_id, committee_title)
             except ModernGovError as error:
                 report.failed.append(FailedPaper(url=error.url, error=str(error)))
                 continue
+            if is_cancelled(meeting.status):  # the listing was out of date
+                _not_taking_place(report, meeting.meeting_id, meeting.date, meeting.status)
+                continue
             for paper in _meeting_papers(site.base_url, meeting, request.council, report):
                 found.setdefault(paper.url, paper)
     return list(found.values())
+
+
+def _not_taking_place(report: SyncReport, meeting_id: int, date: dt.date | None, status: str) -> None:
+    report.cancelled.append(f"meeting {meeting_id} on {date or 'an unknown date'} ({status})")
 
 
 def _meeting_papers(base_url: str, meeting: Meeting, council: str | None, report: SyncReport) -> list[Paper]:
@@ -160,7 +167,8 @@ def _fetch(fetcher: Fetcher, corpus: Path, paper: Paper) -> Download:
     if paper.content is None:
         return fetcher.download(paper.url, incoming_file(corpus))
     path = write_incoming(corpus, paper.content)
-    return Download(path, sha256_of(path), len(paper.content), "text/html", paper.url)
+    return Download(path=path, sha256=sha256_of(path), size=len(paper.content), content_type="text/html",
+                    final_url=paper.url)
 
 
 def _land(paper: Paper, download: Download, corpus: Path, max_file_bytes: int, state: SyncState,
