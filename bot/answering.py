@@ -17,6 +17,7 @@ from bot.rendering import iso_date, not_covered, render_answer
 from bot.timeline_answers import asks_about_visits, timeline_lead
 from index.lexical import analyse
 from index.models import Chunk, DocumentMeta, SearchFilters, SearchHit
+from index.glossary import GlossaryEntry
 from index.query import QueryIntent
 from index.sentences import sentences
 from index.search import Searcher
@@ -104,10 +105,11 @@ class Answerer:
         hits = self.searcher.search(question, k=5, filters=filters, intent=intent)
         council = (filters.council if filters else None) or intent.council
         timeline = self._timeline_lead(question, council)
-        chosen = self._relevant(hits)
+        unmentioned = self.searcher.absent_terms(question, intent.filters(filters))
+        chosen = [] if unmentioned else self._relevant(hits)
         understood = understood_line(intent, filters)
-        if not chosen and timeline is None:
-            return Answer(question=question, found=False, answer=self._not_covered(hits), citations=[],
+        if not chosen and (timeline is None or unmentioned):
+            return Answer(question=question, found=False, answer=self._not_covered(hits, unmentioned), citations=[],
                           understood=understood)
         terms = self._term_weights(question, intent)
         citations = self._timeline_citations(terms, timeline[1]) if timeline else []
@@ -165,8 +167,9 @@ class Answerer:
             citations.append(_citation(start + len(citations) + 1, hit.document, hit.chunk, quote))
         return citations
 
-    def _not_covered(self, hits: list[SearchHit]) -> str:
-        return not_covered(list(dict.fromkeys(_topic(hit.document, hit.chunk) for hit in hits))[:3])
+    def _not_covered(self, hits: list[SearchHit], unmentioned: list[GlossaryEntry]) -> str:
+        terms = [f"{entry.headword} ({entry.expansion})" if entry.expansion else entry.headword for entry in unmentioned]
+        return not_covered(list(dict.fromkeys(_topic(hit.document, hit.chunk) for hit in hits))[:3], terms)
 
 
 def _citation(n: int, meta: DocumentMeta, chunk: Chunk, quote: str) -> Citation:
@@ -189,7 +192,7 @@ def best_excerpt(text: str, terms: dict[str, float], limit: int) -> str:
     whole = _folded(text)
     if len(whole) <= limit:
         return whole
-    spans = [span for span in sentences(text) if not _is_label(text[slice(*span)])] or sentences(text)
+    spans = [(a + _leading_marks(text[a:b]), b) for a, b in sentences(text) if not _is_label(text[a:b])] or sentences(text)
     found = [set(analyse(text[a:b])) & terms.keys() for a, b in spans]
     best: tuple[float, str] | None = None
     for first in range(len(spans)):
@@ -210,6 +213,14 @@ def best_excerpt(text: str, terms: dict[str, float], limit: int) -> str:
 
 
 _LABEL = re.compile(r"^\W*(?:#+\s*)?(?:\*\*[^*]{1,60}\*\*:?|[A-Z][^.!?]{0,60}\?|(?i:by|written by)\s+[A-Z][\w .,'-]{0,60})\W*$")
+
+
+def _leading_marks(sentence: str) -> int:
+    """How many characters of bullet, '## ' or '**Label:** ' open a sentence: a quote starts after them."""
+    bullet = _LEADING_BULLET.match(sentence)
+    start = bullet.end() if bullet else 0
+    label = _LEADING_LABEL.match(sentence[start:])
+    return start + (label.end() if label else 0)
 
 
 def _is_label(sentence: str) -> bool:

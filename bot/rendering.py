@@ -58,8 +58,11 @@ def citation_line(n: int, meta: DocumentMeta, location: str, chunk_id: str | Non
 
 
 def quote_line(n: int, quote: str) -> str:
-    """'“…” [2]': a verbatim quotation and the number of its source."""
-    return f"“{quote}” [{n}]"
+    """'“…” [2]': a verbatim quotation and the number of its source; ' …' marks one that stops mid-sentence."""
+    return f"“{quote}{'' if quote.rstrip().endswith(_SENTENCE_ENDS) else ' …'}” [{n}]"
+
+
+_SENTENCE_ENDS = tuple(".!?:;\"”’')")
 
 
 def quotes_text(answer: Answer) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -11,6 +12,7 @@ from bot.answering import Answerer
 from bot.rendering import display_date
 from bot.settings import Settings
 from index.embedding import TextEncoder, load_encoder
+from index.glossary import Glossary
 from index.search import Searcher
 from index.store import IndexStore
 from index.visits import Timeline, VisitEvent, build_timeline, load_curated, merge_curated
@@ -63,8 +65,13 @@ class Services:
         store, embedder = self.store, self.embedder
         with self._swap:
             if self._searcher is None or self._searcher.store is not store:
-                self._searcher = Searcher(store, embedder)
+                self._searcher = Searcher(store, embedder, glossary=self.glossary)
             return self._searcher
+
+    @functools.cached_property
+    def glossary(self) -> Glossary:
+        """The packaged glossary of children's social care terms: search synonyms and /define."""
+        return Glossary.load()
 
     @property
     def answerer(self) -> Answerer:
@@ -93,10 +100,10 @@ class Services:
         """Bring the index up to date with the corpus, then serve the new generation."""
         from index.indexer import Indexer  # with the parsers (pypdf, python-docx): answering never needs them
 
-        indexer = Indexer(self.embedder, max_file_bytes=self.settings.max_file_bytes)
+        indexer = Indexer(self.embedder, max_file_bytes=self.settings.max_file_bytes, glossary=self.glossary)
         report = indexer.run(self.corpus, self.index_dir, rebuild=rebuild, progress=progress, say=say)
         fresh = IndexStore.open(self.index_dir, model=self.settings.model)
-        searcher = Searcher(fresh, self.embedder)
+        searcher = Searcher(fresh, self.embedder, glossary=self.glossary)
         with self._swap:
             self._store, self._searcher = fresh, searcher
         return report

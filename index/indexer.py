@@ -17,6 +17,7 @@ from index.errors import DocumentError, IndexUnavailable
 from index.manifest import Manifest, load_manifest
 from index.parsing import SUPPORTED_SUFFIXES, parse_file
 from index.models import DocumentMeta, Line, ParsedDocument
+from index.glossary import Glossary
 from index.search import Searcher
 from index.visits import VisitEvent, extract_events
 from index.improvements import AREAS_VERSION, AreasFile, extract_areas
@@ -60,10 +61,13 @@ def _file_hash(path: Path) -> str:
 class Indexer:
     """Builds generations of the index for one corpus folder with one model."""
 
-    def __init__(self, embedder: TextEncoder, chunker: ChunkerConfig = ChunkerConfig(), max_file_bytes: int = 20_000_000):
+    def __init__(self, embedder: TextEncoder, chunker: ChunkerConfig = ChunkerConfig(), max_file_bytes: int = 20_000_000,
+                 glossary: Glossary | None = None):
+        """`glossary` must be the one questions will be searched with: the abstention threshold is measured here."""
         self.embedder = embedder
         self.chunker = chunker
         self.max_file_bytes = max_file_bytes
+        self.glossary = glossary
 
     def run(self, corpus: Path, index_dir: Path, rebuild: bool = False, progress: bool = False,
             say: Progress = lambda _: None) -> IndexReport:
@@ -99,7 +103,7 @@ class Indexer:
         events = extract_events((doc.meta, doc.chunks) for doc in documents)
         areas, problems = extract_areas((doc.meta, doc.text, doc.chunks) for doc in documents)
         write_generation(index_dir, documents, vectors, dense, self.embedder.name, self.chunker,
-                         calibrate=lambda staged: calibrate(Searcher(staged, self.embedder)),
+                         calibrate=lambda staged: calibrate(Searcher(staged, self.embedder, glossary=self.glossary)),
                          extra_files={VISITS: _events_json(events), AREAS: AreasFile(areas=areas, problems=problems).model_dump_json()},
                          embedder=self.embedder.backend)
         return report

@@ -7,16 +7,18 @@ fusion it keeps how far apart passages are, so a strong lexical match is not dro
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+import re
+from typing import Iterable, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from index.embedding import TextEncoder
+from index.glossary import Glossary, GlossaryEntry
 from index.lexical import analyse, top_positions
 from index.models import DocumentMeta, SearchFilters, SearchHit
 from index.query import QueryIntent, finder_for, understand
-from index.store import IndexStore, faiss_id, lexical_text
+from index.store import IndexStore, lexical_text
 
 SearchMode = Literal["hybrid", "dense", "lexical"]
 
@@ -32,15 +34,43 @@ class SearchConfig(BaseModel):
     year_boost: float = Field(0.3, ge=0.0, description="added share of score for a document of a year the question names")
     latest_boost: float = Field(0.2, ge=0.0, description="for a council's newest documents when the question asks for the latest")
     type_boost: float = Field(0.15, ge=0.0, description="for documents of a kind the question names (minutes, letter, news)")
+    expansion_weight: float = Field(0.5, ge=0.0, le=1.0,
+                                    description="BM25 weight of glossary synonyms beside the words actually typed")
+    coverage_weight: float = Field(0.2, ge=0.0, description="weight of the share of the query's rare words a passage "
+                                   "contains, added to the fused score of the best `rerank_depth` candidates")
+    rerank_depth: int = 30
+    common_term_idf: float = Field(3.0, description="a typed term rarer than this (in at most ~5% of passages) is "
+                                   "expanded with its glossary synonyms")
+
+
+class QueryWords(BaseModel):
+    """A query's words by rarity, and the glossary's other names for some of them."""
+
+    weights: dict[str, float]
+    synonyms: list[tuple[frozenset[str], list[frozenset[str]]]] = []
+
+    def coverage(self, text: str) -> float:
+        """Share of the query's weight whose words (or a synonym of them) the text contains: 1.0 is all of them."""
+        total = sum(self.weights.values())
+        if total == 0:
+            return 0.0
+        present = set(analyse(text))
+        covered = {term for term in self.weights if term in present}
+        for typed, others in self.synonyms:
+            if any(name <= present for name in others):
+                covered |= typed
+        return sum(self.weights[term] for term in covered) / total
 
 
 class Searcher:
     """Answers `search(query)` over one loaded index with one loaded model."""
 
-    def __init__(self, store: IndexStore, embedder: TextEncoder, config: SearchConfig = SearchConfig()):
+    def __init__(self, store: IndexStore, embedder: TextEncoder, config: SearchConfig = SearchConfig(),
+                 glossary: Glossary | None = None):
         self.store = store
         self.embedder = embedder
         self.config = config
+        self.glossary = glossary
         self._finder = finder_for(store.documents())
         self._newest = _newest_by_council(store.documents())
 
@@ -68,7 +98,7 @@ class Searcher:
         if mode != "lexical":
             allowed = self.store.position_ids[mask > 0] if mask is not None else None
             candidates += self.store.vectors.search(vector, depth, allowed)[0].tolist()
-        lexical_all = self.store.lexical.scores(query, mask)
+        lexical_all = self._lexical_scores(query, mask)
         if mode != "dense" and lexical_all is not None:
             candidates += self.store.position_ids[top_positions(lexical_all, depth)[0]].tolist()
         candidates = list(dict.fromkeys(candidates))
@@ -77,9 +107,83 @@ class Searcher:
         cosines = self._cosines(candidates, vector)
         lexical = (lexical_all[self.store.positions_of(candidates)] if lexical_all is not None
                    else np.zeros(len(candidates), dtype=np.float32))
-        fused = self._fuse(cosines, lexical, mode) * self._boosts(candidates, intent)
+        chunks = self.store.chunks_by_id(candidates)
+        metas = [self.store.document(chunk.doc_id) for chunk in chunks]
+        fused = self._fuse(cosines, lexical, mode) * self._boosts(metas, intent)
+        words = self.query_words(query, intent)
+        coverage = np.full(len(candidates), np.nan, dtype=np.float32)
+        for i in np.argsort(-fused, kind="stable")[: self.config.rerank_depth]:
+            coverage[i] = words.coverage(lexical_text(metas[i], chunks[i]))
+        if mode == "hybrid":
+            fused = fused + self.config.coverage_weight * np.nan_to_num(coverage)
         order = np.argsort(-fused, kind="stable")
-        return self._distinct_hits(query, [candidates[i] for i in order], dict(zip(candidates, zip(fused, cosines, lexical))), k)
+        hits = (SearchHit(chunk=chunks[i], document=metas[i], score=float(fused[i]), dense_score=float(cosines[i]),
+                          lexical_score=float(lexical[i]),
+                          coverage=float(coverage[i]) if not np.isnan(coverage[i]) else words.coverage(
+                              lexical_text(metas[i], chunks[i])))
+                for i in order)
+        return self._distinct(hits, k)
+
+    def query_words(self, query: str, intent: QueryIntent | None = None) -> QueryWords:
+        """The query's words weighted by rarity, for coverage: the council it names is left out (every passage of
+        that council's papers names it), and a word counts as present when a glossary synonym of it is."""
+        named = set(analyse(" ".join(filter(None, (intent.council, intent.council_as_typed))))) if intent else set()
+        typed = [term for term in dict.fromkeys(analyse(query)) if term not in named]
+        weights = {term: self.store.lexical.idf(term) for term in typed}
+        synonyms = []
+        for entry in self.glossary.entries_in(query) if self.glossary is not None else []:
+            names = [frozenset(analyse(name)) for name in entry.names]
+            as_typed = frozenset().union(*(name for name in names if name and name <= weights.keys()))
+            if as_typed:
+                synonyms.append((as_typed, [name for name in names if name and not name <= as_typed]))
+        return QueryWords(weights=weights, synonyms=synonyms)
+
+    def absent_terms(self, query: str, filters: SearchFilters | None = None) -> list[GlossaryEntry]:
+        """Acronyms typed in the query (SEND, JTAI, UASC) that no passage within the filters mentions under any of
+        their names: a question about one of them cannot be answered, however well its other words match."""
+        if self.glossary is None:
+            return []
+        mask = self.store.allowed_positions(filters)
+        absent = []
+        for entry in self.glossary.entries_in(query):
+            if not any(_is_acronym(name) and re.search(rf"\b{re.escape(name)}\b", query) for name in entry.names):
+                continue
+            terms = list(dict.fromkeys(term for name in entry.names for term in analyse(name)))
+            scores = self.store.lexical.term_scores(terms, mask)
+            positions = top_positions(scores, 20)[0] if scores is not None else []
+            chunks = self.store.chunks_by_id(self.store.position_ids[positions].tolist())
+            if not any(entry in self.glossary.entries_in(chunk.text) for chunk in chunks):
+                absent.append(entry)
+        return absent
+
+    def expansion_terms(self, query: str) -> list[str]:
+        """Analysed words of the glossary's other names for terms in the query, beyond the words typed.
+
+        A term the corpus already uses everywhere ('Ofsted', 'social worker') is not expanded: its synonyms
+        would only add noise, and rare ones would outweigh what was typed."""
+        if self.glossary is None:
+            return []
+        typed = set(analyse(query))
+        extra: list[str] = []
+        for entry in self.glossary.entries_in(query):
+            names = [set(analyse(name)) for name in entry.names]
+            as_typed = [name for name in names if name and name <= typed]
+            if as_typed and all(self._common(name) for name in as_typed):
+                continue
+            extra += [term for name in names for term in name if term not in typed]
+        return list(dict.fromkeys(extra))
+
+    def _common(self, terms: set[str]) -> bool:
+        return max(self.store.lexical.idf(term) for term in terms) < self.config.common_term_idf
+
+    def _lexical_scores(self, query: str, mask: np.ndarray | None) -> np.ndarray | None:
+        """BM25 for the words typed, plus the glossary's synonyms for them at a lower weight."""
+        typed = self.store.lexical.scores(query, mask)
+        extra = self.store.lexical.term_scores(self.expansion_terms(query), mask)
+        if extra is None:
+            return typed
+        extra = extra * self.config.expansion_weight
+        return extra if typed is None else typed + extra
 
     def _cosines(self, ids: list[int], vector: np.ndarray) -> np.ndarray:
         """Exact cosine for every candidate, including ones only BM25 found: fusion and abstention use it."""
@@ -98,12 +202,11 @@ class Searcher:
         weight = self.config.dense_weight
         return weight * dense_scaled + (1 - weight) * lexical_scaled
 
-    def _boosts(self, ids: list[int], intent: QueryIntent) -> np.ndarray:
+    def _boosts(self, documents: list[DocumentMeta], intent: QueryIntent) -> np.ndarray:
         """A multiplier per candidate from what the question says of time and kind: a lean, never a filter,
         because a question's year is often the year of an event that a later paper reports."""
         if not (intent.years or intent.latest or intent.doc_types):
-            return np.ones(len(ids), dtype=np.float32)
-        documents = [self.store.document(chunk.doc_id) for chunk in self.store.chunks_by_id(ids)]
+            return np.ones(len(documents), dtype=np.float32)
         return np.array([1.0 + self._boost(meta, intent) for meta in documents], dtype=np.float32)
 
     def _boost(self, meta: DocumentMeta, intent: QueryIntent) -> float:
@@ -116,24 +219,23 @@ class Searcher:
             boost += self.config.type_boost
         return boost
 
-    def _distinct_hits(self, query: str, order: list[int], scores: dict[int, tuple], k: int) -> list[SearchHit]:
+    def _distinct(self, ranked: Iterable[SearchHit], k: int) -> list[SearchHit]:
         """Keep the best of passages that say the same thing (the same paragraph in two papers)."""
         hits: list[SearchHit] = []
         kept_words: list[set[str]] = []
-        for start in range(0, len(order), 2 * k):
-            for chunk in self.store.chunks_by_id(order[start : start + 2 * k]):
-                words = set(analyse(chunk.text))
-                if any(_overlap(words, other) >= self.config.duplicate_overlap for other in kept_words):
-                    continue
-                fused, cosine, lexical = scores[faiss_id(chunk.chunk_id)]
-                meta = self.store.document(chunk.doc_id)
-                coverage = self.store.lexical.coverage(query, lexical_text(meta, chunk))
-                hits.append(SearchHit(chunk=chunk, document=meta, score=float(fused), dense_score=float(cosine),
-                                      lexical_score=float(lexical), coverage=coverage))
-                kept_words.append(words)
-                if len(hits) == k:
-                    return hits
+        for hit in ranked:
+            words = set(analyse(hit.chunk.text))
+            if any(_overlap(words, other) >= self.config.duplicate_overlap for other in kept_words):
+                continue
+            hits.append(hit)
+            kept_words.append(words)
+            if len(hits) == k:
+                break
         return hits
+
+
+def _is_acronym(name: str) -> bool:
+    return sum(c.isupper() for c in name) >= 2 and " " not in name
 
 
 def _overlap(a: set[str], b: set[str]) -> float:

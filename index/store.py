@@ -50,7 +50,7 @@ CREATE INDEX chunks_by_doc ON chunks (doc_id, ordinal);
 """
 
 
-FORMAT = 2  # bump when a generation's files or derived data change, so the next build rewrites it
+FORMAT = 3  # bump when a generation's files or derived data change, so the next build rewrites it
 
 
 class IndexManifest(BaseModel):
@@ -66,6 +66,7 @@ class IndexManifest(BaseModel):
     passages: int
     file_hashes: dict[str, str]
     checksums: dict[str, str]
+    bm25: dict[str, float] = Field({}, description="k1 and b the lexical index was built with")
     relevance_threshold: float = Field(0.0, description="measured on this corpus by index.calibration")
     embedder: str = Field("", description="what computed the vectors: 'torch', or 'onnx:' and the exported model's "
                           "SHA-256 (either serves queries on the other: their vectors agree); empty before it existed")
@@ -97,7 +98,7 @@ class StoredDocument(BaseModel):
 
 def lexical_text(meta: DocumentMeta, chunk: Chunk) -> str:
     """Words BM25 sees for a passage: its own, plus the council, date and title that name its document."""
-    when = meta.date.strftime("%B %Y") if meta.date else ""
+    when = meta.date.strftime("%Y" if meta.date_precision == "year" else "%B %Y") if meta.date else ""
     return " ".join(filter(None, [meta.title, meta.council, when, chunk.heading, chunk.text]))
 
 
@@ -389,13 +390,15 @@ def _write_generation(index_dir: Path, documents: Sequence[StoredDocument], vect
     try:
         lexical_texts = _write_passages(folder / PASSAGES, documents, vectors)
         dense.save(folder / VECTORS)
-        LexicalIndex.build(lexical_texts).save(folder / LEXICAL)
+        lexical = LexicalIndex.build(lexical_texts)
+        lexical.save(folder / LEXICAL)
         for name, content in (extra_files or {}).items():
             (folder / name).write_text(content, encoding="utf-8")
         manifest = IndexManifest(
             format=FORMAT, model=model, dim=dense.dim, chunker=chunker, vector_kind=dense.kind, built_at=dt.datetime.now(dt.UTC),
             documents=len(documents), passages=len(lexical_texts),
             file_hashes={doc.meta.source: doc.file_hash for doc in documents}, checksums={}, embedder=embedder,
+            bm25=lexical.parameters,
         )
         staged = IndexStore(folder, manifest)
         try:

@@ -6,6 +6,8 @@ import pytest
 
 from bot.answering import Answerer, QueryError, best_excerpt, clean_query, fold
 from bot.evaluation import evaluate, load_questions, quotes_are_verbatim
+from bot.rendering import quote_line
+from index.lexical import analyse
 
 DEV = "eval/dev_questions.json"
 
@@ -29,7 +31,7 @@ def test_every_quote_is_found_verbatim_in_the_cited_document(seed_services, dev_
 def test_answers_cite_what_they_quote(dev_answers):
     for _, answer in dev_answers:
         for citation in answer.citations:
-            assert f"“{citation.quote}” [{citation.n}]" in answer.answer
+            assert quote_line(citation.n, citation.quote) in answer.answer
             assert f"[{citation.n}] " in answer.answer.split("Sources:")[1]
         assert [c.n for c in answer.citations] == list(range(1, len(answer.citations) + 1))
 
@@ -94,3 +96,47 @@ def test_answerer_never_forces_an_unrelated_quote(seed_services):
     strict = Answerer(seed_services.searcher, min_relevance=1.99)
     answer = strict.ask("How much can agency social workers earn?")
     assert not answer.found and answer.citations == []
+
+
+def test_a_council_named_in_a_visit_question_leads_with_that_council(seed_services):
+    answer = seed_services.answerer.ask("When is Bury's next inspection expected?")
+    assert answer.understood == "Searching Bury Council."
+    assert all(citation.council == "Bury Council" for citation in answer.citations), answer.answer
+
+
+def test_a_term_no_document_mentions_is_declined_by_name(seed_services):
+    answer = seed_services.answerer.ask("What did Ofsted say about SEND provision?")
+    assert not answer.found and answer.citations == []
+    assert "None of the documents mentions SEND (special educational needs and disabilities)." in answer.answer
+
+
+def test_the_verb_send_is_not_the_acronym(seed_services):
+    answer = seed_services.answerer.ask("When does Bury have to send its improvement plan to the DfE?")
+    assert answer.found and "31st March 2022" in answer.answer
+
+
+def test_what_was_understood_is_shown_first(seed_services):
+    answer = seed_services.answerer.ask("What did Nottingham's scrutiny committee minutes say in 2023?")
+    assert answer.lead.startswith("Searching Nottingham City Council · 2023 · minutes.")
+    assert answer.answer.startswith(answer.lead)
+
+
+def test_headings_bylines_and_labels_are_not_quoted():
+    text = ("What needs to improve?\nBy Joe Bloggs, Local Democracy Reporter\n- **Progress:** The council has made "
+            "sustained progress on permanence planning for children in care. " + "Other matters were noted. " * 40)
+    quote = best_excerpt(text, {analyse("permanence")[0]: 5.0, analyse("plan")[0]: 1.0, analyse("improve")[0]: 1.0}, 200)
+    assert quote.startswith("The council has made sustained progress on permanence")
+    assert "**" not in quote and "Bloggs" not in quote and "What needs" not in quote
+
+
+def test_rare_words_choose_the_quoted_sentences():
+    text = ("Children in care are seen regularly by their social workers in the council. " * 6
+            + "Private fostering arrangements lack management oversight.")
+    weights = {"children": 0.2, "care": 0.2, "council": 0.1, "private": 4.0, "fostering": 3.0}
+    quote = best_excerpt(text, {analyse(word)[0]: weight for word, weight in weights.items()}, 120)
+    assert quote == "Private fostering arrangements lack management oversight."
+
+
+def test_a_quote_cut_mid_sentence_is_marked():
+    assert quote_line(1, "The council has") == "“The council has …” [1]"
+    assert quote_line(2, "The council has improved.") == "“The council has improved.” [2]"
