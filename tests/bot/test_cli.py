@@ -93,6 +93,9 @@ def test_docs_json_lists_every_document(seed_services):
     ["ask", "   "],
     ["ask", "x" * 1001],
     ["search", "anything", "--k", "0"],
+    ["search", "anything", "--since", "2024-13-01"],
+    ["visits", "--as-of", "March 2024"],
+    ["quote", "000000000000", "--context", "9"],
 ])
 def test_bad_requests_exit_2_with_one_line(seed_services, monkeypatch, capsys, argv):
     monkeypatch.setattr("bot.cli.Services", lambda settings: seed_services)
