@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import functools
-import textwrap
 import json
 import sys
+import textwrap
 from pathlib import Path
 from typing import Callable, TextIO
 
