@@ -76,6 +76,7 @@ class Site:
         self.raw_xml: dict[str, bytes] = {}  # "GetMeeting:7" / "GetMeetings:12" -> body served instead
         self.xml_status: dict[str, int] = {}  # same keys -> an HTTP error status instead
         self.hits: Counter[str] = Counter()
+        self.user_agents: Counter[str] = Counter()
         self.bytes_sent: Counter[str] = Counter()
         self.base_url = ""
         self._lock = threading.Lock()
@@ -83,6 +84,10 @@ class Site:
     def hit(self, key: str) -> None:
         with self._lock:
             self.hits[key] += 1
+
+    def saw_agent(self, agent: str) -> None:
+        with self._lock:
+            self.user_agents[agent] += 1
 
     def sent(self, key: str, size: int) -> None:
         with self._lock:
@@ -148,6 +153,7 @@ class _Handler(BaseHTTPRequestHandler):
         """Quiet: tests read the counters instead."""
 
     def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+        self.site.saw_agent(self.headers.get("User-Agent", ""))
         parts = urlsplit(self.path)
         query = {key: values[0] for key, values in parse_qs(parts.query).items()}
         if parts.path.startswith("/mgWebService.asmx/"):

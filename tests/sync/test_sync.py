@@ -136,6 +136,8 @@ def test_dry_run_then_sync_then_warm_sync_indexes_once(served: Site, corpus: Pat
     assert served.hits["/documents/s3/Exempt.pdf"] == served.hits["/documents/s6/Legal.pdf"] == 0
     assert served.hits["GetMeeting:103"] == 0 and served.hits["/documents/s7/Budget.pdf"] == 0
     assert served.hits["GetMeeting:90"] == 0
+    assert list(served.user_agents) == [Settings.model_fields["sync_user_agent"].default]
+    assert "improvement-bot" in Settings.model_fields["sync_user_agent"].default
     manifest = load_manifest(corpus)
     assert manifest.errors == []
     entries = {entry.title: entry for entry in manifest.entries.values()}
