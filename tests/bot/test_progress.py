@@ -1,0 +1,164 @@
+"""The improvement tracker over real Ofsted PDFs: the JSON shape, later evidence only, verbatim quotes, comparison,
+staff corrections and one-line errors. The fake embedder stands in for the model: meaning is measured in eval/."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from bot.progress import PER_DOCUMENT, ProgressError, Tracker, no_evidence_line, progress_text
+from index.improvements.curated import load_corrections
+from index.indexer import Indexer
+from index.search import Searcher
+from index.store import AREAS, IndexStore
+from tests.fakes import FakeEmbedder
+
+PDFS = ("bradford_2018-10-29", "bradford_2023-01-31", "bradford_2026-05-21", "kingston-upon-hull_2019-05-17")
+SUFFIX = "_ofsted-childrens-services-inspection.pdf"
+B2018, B2023 = (f"bradford_{d}_ofsted-childrens-services-inspection" for d in ("2018-10-29", "2023-01-31"))
+
+
+@pytest.fixture(scope="module")
+def pdf_index(tmp_path_factory, shared_dir) -> tuple[Path, Path]:
+    """Four real reports (three of Bradford, one of Hull) indexed once with the fake embedder."""
+    source = shared_dir / "corpora" / "ofsted-ilacs"
+    corpus = tmp_path_factory.mktemp("ilacs-four")
+    for stem in PDFS:
+        shutil.copy(source / f"{stem}{SUFFIX}", corpus)
+    rows = (source / "SOURCES.tsv").read_text(encoding="utf-8").splitlines()
+    (corpus / "SOURCES.tsv").write_text("\n".join([rows[0], *(r for r in rows if r.split("\t")[0][:-len(SUFFIX)] in PDFS)]),
+                                        encoding="utf-8")
+    index_dir = tmp_path_factory.mktemp("ilacs-four-index")
+    Indexer(FakeEmbedder()).run(corpus, index_dir)
+    return corpus, index_dir
+
+
+@pytest.fixture(scope="module")
+def store(pdf_index):
+    opened = IndexStore.open(pdf_index[1])
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def tracker(store) -> Tracker:
+    return Tracker(Searcher(store, FakeEmbedder()), bar=0.0)
+
+
+def _fold(text: str) -> str:
+    return " ".join(text.split())
+
+
+def test_areas_are_stored_in_the_generation_and_checksummed(store):
+    assert AREAS in store.manifest.checksums
+    areas = store.improvement_areas().areas
+    by_doc = {doc_id: [a for a in areas if a.doc_id == doc_id] for doc_id in {a.doc_id for a in areas}}
+    assert {doc_id: len(found) for doc_id, found in by_doc.items()} == {
+        B2018: 10, B2023: 14, "bradford_2026-05-21_ofsted-childrens-services-inspection": 5,
+        "kingston-upon-hull_2019-05-17_ofsted-childrens-services-inspection": 10}
+    for area in areas:  # each item is in its document and in the passage named as its source
+        assert _fold(area.text) in _fold(store.document_text(area.doc_id))
+        assert _fold(area.text) in _fold(store.chunk(area.chunk_id).text)
+        assert area.date == store.document(area.doc_id).date and area.council == store.document(area.doc_id).council
+
+
+def test_progress_json_has_exactly_the_documented_shape_and_only_later_evidence(tracker, store):
+    report = tracker.progress("Bradford", "2018")
+    data = json.loads(report.model_dump_json())
+    assert set(data) == {"council", "inspection", "areas"}
+    assert data["inspection"] == {"doc_id": B2018, "title": store.document(B2018).title, "date": "2018-10-29"}
+    assert len(data["areas"]) == 10 and any(area["evidence"] for area in data["areas"])
+    for area in data["areas"]:
+        assert set(area) == {"id", "text", "context", "source", "evidence", "latest_evidence_date"}
+        assert set(area["source"]) == {"chunk_id", "location"}
+        docs = [e["doc_id"] for e in area["evidence"]]
+        assert all(docs.count(d) <= PER_DOCUMENT for d in docs)
+        assert [e["date"] for e in area["evidence"]] == sorted(e["date"] for e in area["evidence"])
+        assert area["latest_evidence_date"] == max((e["date"] for e in area["evidence"]), default=None)
+        for e in area["evidence"]:
+            assert set(e) == {"doc_id", "title", "date", "chunk_id", "location", "quote", "score"}
+            assert e["date"] > "2018-10-29" and store.document(e["doc_id"]).council == "Bradford"
+            assert e["quote"] in _fold(store.chunk(e["chunk_id"]).text)  # verbatim, white space folded
+
+
+def test_the_default_is_the_latest_inspection_and_an_area_without_evidence_says_so(tracker):
+    report = tracker.progress("bradford")
+    assert report.inspection.date == "2026-05-21" and all(not area.evidence for area in report.areas)
+    text = progress_text(report)
+    assert text.count("no later evidence in the documents since 2026-05-21") == 5
+    assert no_evidence_line(report) == "no later evidence in the documents since 2026-05-21"
+
+
+def test_since_moves_the_start_of_the_evidence(tracker):
+    report = tracker.progress("Bradford", B2018, since=dt.date(2024, 1, 1))
+    assert all(e.date >= "2024-01-01" for area in report.areas for e in area.evidence)
+
+
+def test_a_council_or_year_without_an_inspection_gets_one_line_naming_what_there_is(tracker):
+    with pytest.raises(ProgressError, match=r"^no inspection of Leeds is in the documents; councils with one: "
+                                            r"Bradford, Kingston Upon Hull$"):
+        tracker.progress("Leeds")
+    with pytest.raises(ProgressError, match=r"^no inspection of Bradford in 2020; the documents have 2018, 2023, 2026$"):
+        tracker.progress("Bradford", "2020")
+    with pytest.raises(ProgressError, match="^name a council: inspections in the documents are of Bradford, Kingston"):
+        tracker.progress()
+
+
+def test_compare_sets_the_earlier_areas_beside_the_later_document(tracker, store):
+    comparison = tracker.compare(B2023, B2018)  # either order: the earlier one's areas lead
+    assert (comparison.earlier.doc_id, comparison.later.doc_id) == (B2018, B2023)
+    assert len(comparison.themes) == 10 and any(theme.later for theme in comparison.themes)
+    for theme in comparison.themes:
+        assert _fold(theme.area.text) in _fold(store.document_text(B2018))
+        if theme.later:
+            assert theme.later.doc_id == B2023 and theme.later.quote in _fold(store.chunk(theme.later.chunk_id).text)
+    with pytest.raises(ProgressError, match="^no document 'nope' in the index"):
+        tracker.compare(B2018, "nope")
+
+
+def test_curated_corrections_hide_add_pin_and_unpin(store, tmp_path):
+    searcher = Searcher(store, FakeEmbedder())
+    before = Tracker(searcher, bar=0.0).progress("Bradford", "2018")
+    hidden, kept = before.areas[0], before.areas[1]
+    evidence = next(area for area in before.areas[1:] if area.evidence)
+    unpinned = evidence.evidence[0]
+    pin = next(c for c in store.document_chunks(B2023) if c.chunk_id not in {e.chunk_id for e in kept.evidence})
+    added = "Services for children in need of help and protection in Bradford are inadequate"
+    path = tmp_path / "progress.toml"
+    path.write_text(f'[[hide]]\narea = "{hidden.id}"\n\n[[area]]\ninspection = "{B2018}"\ntext = "{added}"\n\n'
+                    f'[[pin]]\narea = "{kept.id}"\nchunk_id = "{pin.chunk_id}"\n\n'
+                    f'[[unpin]]\narea = "{evidence.id}"\nchunk_id = "{unpinned.chunk_id}"\n\n'
+                    f'[[area]]\ninspection = "{B2018}"\ntext = "Words the report never used"\n', encoding="utf-8")
+    tracker = Tracker(searcher, load_corrections(path), bar=0.0)
+    after = {area.id: area for area in tracker.progress("Bradford", "2018").areas}
+    assert hidden.id not in after
+    assert any(area.text == added for area in after.values())
+    assert pin.chunk_id in {e.chunk_id for e in after[kept.id].evidence}
+    assert unpinned.chunk_id not in {e.chunk_id for e in after[evidence.id].evidence}
+    assert tracker.problems("Bradford") == [
+        f"progress.toml: [[area]] 'text': 'Words the report never used' is not in {store.document(B2018).title}"]
+
+
+def test_seed_officers_report_is_not_an_inspection_but_can_be_chosen_by_id(repo_root, tmp_path):
+    index_dir = tmp_path / "seed-index"
+    Indexer(FakeEmbedder()).run(repo_root / "corpus", index_dir)
+    store = IndexStore.open(index_dir)
+    try:
+        tracker = Tracker(Searcher(store, FakeEmbedder()))
+        with pytest.raises(ProgressError, match="^no inspection of Nottingham is in the documents; councils with one: "
+                                                "none"):
+            tracker.progress("Nottingham")
+        report_id = next(m.doc_id for m in store.documents() if m.source.startswith("003_"))
+        report = tracker.progress(inspection=report_id)
+        assert [area.text[:53] for area in report.areas] == [
+            "Children and Young People Scrutiny Committee consider",
+            "Children and Young People Scrutiny Committee note the",
+            "Children and Young People Scrutiny Committee confirm ",
+        ]
+        assert report.council == "Nottingham City Council" and all(not area.evidence for area in report.areas)
+    finally:
+        store.close()
