@@ -17,8 +17,9 @@ from index.visits import Timeline, VisitEvent, before, council_matches, latest, 
 from index.visits.models import due_by
 
 _ABOUT_VISITS = re.compile(r"\b(visits?|visited|inspections?|inspected|inspectors?|JTAIs?)\b", re.IGNORECASE)
+# 'last' alone is not enough: 'what did the last inspection find about care leavers?' asks about findings
 _ABOUT_TIMING = re.compile(
-    r"\b(when|next|upcoming|coming|expected|due|planned|anticipated|scheduled|last|latest|most\s+recent|previous"
+    r"\b(when|next|upcoming|coming|expected|due|planned|anticipated|scheduled|what\s+date|how\s+long\s+ago"
     r"|before\s+that)\b",
     re.IGNORECASE,
 )
@@ -31,6 +32,7 @@ _PAST = re.compile(
     r"|inspected|visited)\b",
     re.IGNORECASE,
 )
+_BEFORE_THAT = re.compile(r"\bbefore\s+(that|this|it|then)\b", re.IGNORECASE)
 _ONE = re.compile(r"\b(last|latest|most\s+recent|previous)\b", re.IGNORECASE)
 _PLURAL = re.compile(r"\b(visits|inspections|JTAIs)\b", re.IGNORECASE)
 KIND_NAMES = {
@@ -58,6 +60,11 @@ def asks_about_visits(question: str) -> bool:
 def asks_about_the_past(question: str) -> bool:
     """'When was Sefton last inspected?', 'When were the focused visits?'; 'next' or 'expected' wins."""
     return bool(_PAST.search(question)) and not _FUTURE.search(question)
+
+
+def asks_before_that(question: str) -> bool:
+    """'And the visit before that?': a follow-up about the event the previous answer named."""
+    return bool(_BEFORE_THAT.search(question))
 
 
 def _wanted_kind(question: str) -> str | None:
@@ -135,8 +142,11 @@ def timeline_lead(question: str, timeline: Timeline, council: str | None = None)
 
     `council` (named in the question or chosen by the person) narrows the timeline to that council. Past
     tense ('when was it last inspected?') gets what took place; otherwise what is next, soonest first, or
-    when nothing is, the latest expectation by date that no document written since confirms.
+    when nothing is, the latest expectation by date that no document written since confirms. 'The visit
+    before that' needs the event spoken of before, so it gets no lead here: see `visit_before`.
     """
+    if asks_before_that(question):
+        return None
     kind = _wanted_kind(question)
 
     def mine(events: list[VisitEvent]) -> list[VisitEvent]:

@@ -53,6 +53,10 @@ def test_visit_questions_are_recognised():
     assert asks_about_visits("When is the next monitoring visit?")
     assert asks_about_visits("Is a full inspection expected this year?")
     assert not asks_about_visits("How much can agency social workers earn?")
+    assert asks_about_visits("When was Sefton last inspected?")
+    assert asks_about_visits("When were the focused visits?")
+    assert asks_about_visits("And the visit before that?")
+    assert not asks_about_visits("What did inspectors find about care leavers at the last inspection?")
 
 
 def test_ask_leads_with_the_timeline(seed_services):
@@ -200,6 +204,7 @@ def test_the_visit_before_that_is_the_previous_one_of_its_kind(seed_events):
         chain.append(event.when_text)
     assert chain == ["November 22 and 23", "July", "February 2023"]
     assert text == "No earlier monitoring visit of Nottingham City Council is told in the documents (as known on 1 Feb 2025)."
+    assert timeline_lead("And the visit before that?", timeline, "Nottingham") is None  # needs the event before
     text, earlier = visit_before(next(e for e in seed_events if e.when_text == "the second half of 2025"), timeline)
     assert earlier is not None and earlier.when_text == "July 2022" and text.startswith("Before that: Nottingham City Council: a full")
 
