@@ -96,6 +96,9 @@ def span_text(start: dt.date | None, end: dt.date | None) -> str:
         return format_date(start, "month")
     if whole_month and (start.month, end.month, start.year) == (1, 12, end.year):
         return format_date(start, "year")
+    if whole_month:  # 'the second half of 2025': whole months, shown as months
+        first = format_date(start, "month")
+        return f"{first.split(' ')[0] if start.year == end.year else first} – {format_date(end, 'month')}"
     if (start.year, start.month) == (end.year, end.month):
         return f"{start.day}–{format_date(end)}"
     if start.year == end.year:

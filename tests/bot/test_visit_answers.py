@@ -188,6 +188,8 @@ def test_describe_names_the_council_uses_the_right_article_and_portable_dates(se
     assert describe(sixth).startswith(f"{NOTTS}: the sixth monitoring visit (took place), 12–13 Nov 2024")
     other = sixth.model_copy(update={"kind": "other", "ordinal": None, "start": dt.date(2024, 6, 5), "end": dt.date(2024, 6, 5)})
     assert "an inspection or review (took place), 5 Jun 2024" in describe(other)
+    half = next(e for e in seed_events if e.when_text == "the second half of 2025")
+    assert "a full inspection (anticipated), Jul – Dec 2025 (“the second half of 2025”)" in describe(half)
     undated = next(e for e in seed_events if e.council == "Bury Council")
     assert describe(undated) == "Bury Council: a full inspection (took place), date not stated"
 
