@@ -13,6 +13,7 @@ from typing import Callable
 
 from pydantic import BaseModel
 
+from bot.grade_answers import asks_about_grade, grade_lead
 from bot.rendering import iso_date, not_covered, render_answer
 from bot.timeline_answers import asks_about_visits, timeline_lead
 from index.lexical import analyse
@@ -104,23 +105,32 @@ class Answerer:
         intent = self.searcher.understand(question)
         hits = self.searcher.search(question, k=5, filters=filters, intent=intent)
         council = (filters.council if filters else None) or intent.council
-        timeline = self._timeline_lead(question, council)
+        terms = self._term_weights(question, intent)
         unmentioned = self.searcher.absent_terms(question, intent.filters(filters))
+        lead, citations = (None, []) if unmentioned else self._lead(question, intent, council, terms)
         chosen = [] if unmentioned else self._relevant(hits)
         understood = understood_line(intent, filters)
-        if not chosen and (timeline is None or unmentioned):
+        if not chosen and lead is None:
             return Answer(question=question, found=False, answer=self._not_covered(hits, unmentioned), citations=[],
                           understood=understood)
-        terms = self._term_weights(question, intent)
-        citations = self._timeline_citations(terms, timeline[1]) if timeline else []
         citations += self._quote(terms, [hit for hit in chosen if hit.chunk.chunk_id not in
                                          {c.chunk_id for c in citations}], start=len(citations),
                                  budget=self.max_quote_chars - sum(len(c.quote) for c in citations))
-        lead = "\n".join(part for part in (understood, timeline[0] if timeline else None) if part) or None
-        answer = Answer(question=question, found=True, answer="", lead=lead, citations=citations,
-                        understood=understood)
+        answer = Answer(question=question, found=True, answer="", citations=citations, understood=understood,
+                        lead="\n".join(part for part in (understood, lead) if part) or None)
         answer.answer = render_answer(answer, self.searcher.store.document)
         return answer
+
+    def _lead(self, question: str, intent: QueryIntent, council: str | None,
+              terms: dict[str, float]) -> tuple[str | None, list[Citation]]:
+        """What the timeline or a report's recorded grade says before any passage, with the quotes it rests on."""
+        timeline = self._timeline_lead(question, council)
+        if timeline is not None:
+            return timeline[0], self._timeline_citations(terms, timeline[1])
+        grade = grade_lead(intent, council, self.searcher.store) if asks_about_grade(question) else None
+        if grade is None:
+            return None, []
+        return grade.text, [_citation(1, grade.document, grade.chunk, grade.quote)] if grade.chunk else []
 
     def _term_weights(self, question: str, intent: QueryIntent) -> dict[str, float]:
         """The question's words by rarity in this corpus; the council's own name says nothing about the answer."""

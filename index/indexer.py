@@ -21,7 +21,7 @@ from index.glossary import Glossary
 from index.search import Searcher
 from index.visits import VisitEvent, extract_events
 from index.improvements import AREAS_VERSION, AreasFile, extract_areas
-from index.store import (AREAS, FORMAT, VECTORS, VISITS, IndexStore, StoredDocument, faiss_id, remove_stale_generations,
+from index.store import (AREAS, COUNCILS, FORMAT, VECTORS, VISITS, IndexStore, StoredDocument, faiss_id, remove_stale_generations,
                          write_generation)
 from index.vectors import VectorIndex
 
@@ -95,7 +95,8 @@ class Indexer:
         report.passages = sum(len(doc.chunks) for doc in documents)
         unchanged = not (report.added or report.changed or report.removed)
         if (reusable and unchanged and previous.manifest.format == FORMAT
-                and previous.improvement_areas().version == AREAS_VERSION):
+                and previous.improvement_areas().version == AREAS_VERSION
+                and previous.council_aliases() == manifest.council_aliases):
             remove_stale_generations(index_dir)  # what builds killed part-way left behind
             return report  # the live generation already says exactly this
         vectors = self._vectors(documents, previous, report, progress, say)
@@ -104,7 +105,8 @@ class Indexer:
         areas, problems = extract_areas((doc.meta, doc.text, doc.chunks) for doc in documents)
         write_generation(index_dir, documents, vectors, dense, self.embedder.name, self.chunker,
                          calibrate=lambda staged: calibrate(Searcher(staged, self.embedder, glossary=self.glossary)),
-                         extra_files={VISITS: _events_json(events), AREAS: AreasFile(areas=areas, problems=problems).model_dump_json()},
+                         extra_files={VISITS: _events_json(events), AREAS: AreasFile(areas=areas, problems=problems).model_dump_json(),
+                                      COUNCILS: json.dumps(manifest.council_aliases)},
                          embedder=self.embedder.backend)
         return report
 

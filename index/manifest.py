@@ -33,6 +33,16 @@ class ManifestEntry(BaseModel):
     url: str | None = None
     date_note: str | None = None
     draft: bool = Field(False, description="the publisher titled it a draft; it is indexed all the same")
+    grade: str | None = Field(None, description="overall effectiveness, for an inspection report")
+
+
+class CouncilEntry(BaseModel):
+    """One `[[council]]` table: other names people use for a council, beside the packaged table."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1)
+    aliases: list[str] = Field(min_length=1)
 
 
 def doc_id_for(source: str) -> str:
@@ -44,6 +54,7 @@ class Manifest(BaseModel):
     """Entries by file name, and one line per entry that could not be used."""
 
     entries: dict[str, ManifestEntry] = {}
+    council_aliases: dict[str, list[str]] = {}
     errors: list[str] = []
 
     def meta_for(self, source: str, parsed: ParsedDocument) -> DocumentMeta:
@@ -53,7 +64,7 @@ class Manifest(BaseModel):
         return DocumentMeta(
             doc_id=doc_id_for(source), source=source, title=entry.title, council=entry.council, body=entry.body,
             date=entry.date, date_precision=entry.date_precision, doc_type=entry.type, url=entry.url,
-            date_note=entry.date_note,
+            date_note=entry.date_note, grade=entry.grade,
         )
 
 
@@ -87,6 +98,15 @@ def _read_toml(path: Path, manifest: Manifest) -> None:
             )
             continue
         manifest.entries[entry.file] = entry
+    for number, raw in enumerate(data.get("council", []), start=1):
+        try:
+            council = CouncilEntry.model_validate(raw)
+        except ValidationError as error:
+            first = error.errors()[0]
+            field = ".".join(str(part) for part in first["loc"]) or "entry"
+            manifest.errors.append(f"{path}: council {number} field '{field}': {first['msg']}; fix the entry")
+            continue
+        manifest.council_aliases.setdefault(council.name, []).extend(council.aliases)
 
 
 def _read_sources_tsv(path: Path, manifest: Manifest) -> None:
@@ -108,6 +128,7 @@ def _read_sources_tsv(path: Path, manifest: Manifest) -> None:
                     date=row.get("published") or None,
                     type="report",
                     url=row.get("ofsted_url") or None,
+                    grade=(row.get("overall_effectiveness") or "").strip() or None,
                 )
             except ValidationError as error:
                 first = error.errors()[0]

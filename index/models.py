@@ -29,6 +29,7 @@ class DocumentMeta(BaseModel):
     url: str | None = None
     date_note: str | None = Field(None, description="why this date was chosen where the text disagrees")
     inferred: bool = Field(False, description="true when no manifest entry described the document")
+    grade: str | None = Field(None, description="the overall effectiveness judgement an inspection report states")
 
 
 class Line(BaseModel):

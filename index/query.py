@@ -171,6 +171,14 @@ def understand(question: str, finder: CouncilFinder) -> QueryIntent:
     )
 
 
+_REPORTING_LAG = dt.timedelta(days=120)
+
+
+def of_year(date: dt.date, year: int) -> bool:
+    """A document of that year, or published early the next year about it (reports follow visits by weeks)."""
+    return dt.date(year, 1, 1) <= date <= dt.date(year, 12, 31) + _REPORTING_LAG
+
+
 def finder_for(documents: Iterable[DocumentMeta], extra_aliases: dict[str, list[str]] | None = None,
                alias_file: Path | None = None) -> CouncilFinder:
     """A finder over the councils of these documents, with the packaged aliases (or a given table)."""

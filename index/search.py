@@ -16,8 +16,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from index.embedding import TextEncoder
 from index.glossary import Glossary, GlossaryEntry
 from index.lexical import analyse, top_positions
-from index.models import DocumentMeta, SearchFilters, SearchHit
-from index.query import QueryIntent, finder_for, understand
+from index.models import Chunk, DocumentMeta, SearchFilters, SearchHit
+from index.query import QueryIntent, finder_for, of_year, understand
 from index.store import IndexStore, lexical_text
 
 SearchMode = Literal["hybrid", "dense", "lexical"]
@@ -49,12 +49,15 @@ class QueryWords(BaseModel):
     weights: dict[str, float]
     synonyms: list[tuple[frozenset[str], list[frozenset[str]]]] = []
 
-    def coverage(self, text: str) -> float:
-        """Share of the query's weight whose words (or a synonym of them) the text contains: 1.0 is all of them."""
+    def coverage(self, meta: DocumentMeta, chunk: Chunk) -> float:
+        """Share of the query's weight whose words (or a synonym of them) the passage and its document's title and
+        date contain: 1.0 is all of them. The council's name only counts where the passage itself says it, so a
+        question about a swimming pool does not match every paper of Poole."""
         total = sum(self.weights.values())
         if total == 0:
             return 0.0
-        present = set(analyse(text))
+        own = set(analyse(chunk.text))
+        present = set(analyse(lexical_text(meta, chunk))) - (set(analyse(meta.council or "")) - own)
         covered = {term for term in self.weights if term in present}
         for typed, others in self.synonyms:
             if any(name <= present for name in others):
@@ -71,7 +74,7 @@ class Searcher:
         self.embedder = embedder
         self.config = config
         self.glossary = glossary
-        self._finder = finder_for(store.documents())
+        self._finder = finder_for(store.documents(), store.council_aliases())
         self._newest = _newest_by_council(store.documents())
 
     def understand(self, query: str) -> QueryIntent:
@@ -113,14 +116,14 @@ class Searcher:
         words = self.query_words(query, intent)
         coverage = np.full(len(candidates), np.nan, dtype=np.float32)
         for i in np.argsort(-fused, kind="stable")[: self.config.rerank_depth]:
-            coverage[i] = words.coverage(lexical_text(metas[i], chunks[i]))
+            coverage[i] = words.coverage(metas[i], chunks[i])
         if mode == "hybrid":
             fused = fused + self.config.coverage_weight * np.nan_to_num(coverage)
         order = np.argsort(-fused, kind="stable")
         hits = (SearchHit(chunk=chunks[i], document=metas[i], score=float(fused[i]), dense_score=float(cosines[i]),
                           lexical_score=float(lexical[i]),
                           coverage=float(coverage[i]) if not np.isnan(coverage[i]) else words.coverage(
-                              lexical_text(metas[i], chunks[i])))
+                              metas[i], chunks[i]))
                 for i in order)
         return self._distinct(hits, k)
 
@@ -211,7 +214,7 @@ class Searcher:
 
     def _boost(self, meta: DocumentMeta, intent: QueryIntent) -> float:
         boost = 0.0
-        if intent.years and meta.date is not None and any(_of_year(meta.date, year) for year in intent.years):
+        if intent.years and meta.date is not None and any(of_year(meta.date, year) for year in intent.years):
             boost += self.config.year_boost
         if intent.latest and meta.date is not None and meta.date >= self._newest.get(meta.council, meta.date):
             boost += self.config.latest_boost
@@ -243,14 +246,6 @@ def _overlap(a: set[str], b: set[str]) -> float:
         return 1.0 if a == b else 0.0
     # by the larger set: a long passage that contains a short one (a heading, a grade line) says more than it
     return len(a & b) / max(len(a), len(b))
-
-
-_REPORTING_LAG = dt.timedelta(days=120)
-
-
-def _of_year(date: dt.date, year: int) -> bool:
-    """A document of that year, or published early the next year about it (reports follow visits by weeks)."""
-    return dt.date(year, 1, 1) <= date <= dt.date(year, 12, 31) + _REPORTING_LAG
 
 
 _RECENT = dt.timedelta(days=92)

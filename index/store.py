@@ -39,6 +39,7 @@ LEXICAL = "lexical"
 MANIFEST = "manifest.json"
 VISITS = "visits.json"
 AREAS = "areas.json"
+COUNCILS = "councils.json"
 
 _SCHEMA = """
 CREATE TABLE documents (doc_id TEXT PRIMARY KEY, source TEXT NOT NULL, meta TEXT NOT NULL,
@@ -131,6 +132,9 @@ class IndexStore:
         visits = folder / VISITS
         self._visit_events = ([VisitEvent.model_validate(raw) for raw in json.loads(visits.read_text(encoding="utf-8"))]
                               if visits.is_file() else [])
+        councils = folder / COUNCILS
+        self._council_aliases: dict[str, list[str]] = (json.loads(councils.read_text(encoding="utf-8"))
+                                                        if councils.is_file() else {})
         areas = folder / AREAS
         self._areas = AreasFile.model_validate_json(areas.read_text(encoding="utf-8")) if areas.is_file() else AreasFile(version=0)
 
@@ -251,6 +255,10 @@ class IndexStore:
             for chunk_id, blob in self._query(f"SELECT chunk_id, vector FROM chunks WHERE chunk_id IN ({marks})", batch):
                 found[chunk_id] = np.frombuffer(blob, dtype=np.float32)
         return found
+
+    def council_aliases(self) -> dict[str, list[str]]:
+        """Other names for councils that the corpus's manifest added to the packaged table."""
+        return dict(self._council_aliases)
 
     def visit_events(self) -> list[VisitEvent]:
         """Inspection and visit events extracted from the documents when this generation was built."""

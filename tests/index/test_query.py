@@ -7,8 +7,8 @@ import datetime as dt
 import pytest
 
 from index.models import Chunk, DocumentMeta
-from index.query import finder_for, understand
-from index.search import _of_year, _overlap
+from index.query import finder_for, of_year, understand
+from index.search import _overlap
 from index.store import lexical_text
 
 COUNCILS = ["Kingston Upon Hull", "Bournemouth, Christchurch & Poole", "North East Lincolnshire", "Solihull",
@@ -101,5 +101,19 @@ def test_a_document_dated_to_the_year_gets_no_invented_month():
 
 
 def test_a_report_published_early_next_year_counts_for_the_year_it_reports():
-    assert _of_year(dt.date(2023, 1, 31), 2022) and _of_year(dt.date(2022, 6, 1), 2022)
-    assert not _of_year(dt.date(2023, 9, 1), 2022)
+    assert of_year(dt.date(2023, 1, 31), 2022) and of_year(dt.date(2022, 6, 1), 2022)
+    assert not of_year(dt.date(2023, 9, 1), 2022)
+
+
+def test_a_corpus_manifest_adds_council_aliases(tmp_path):
+    from index.manifest import load_manifest
+
+    (tmp_path / "manifest.toml").write_text(
+        '[[council]]\nname = "Bury Council"\naliases = ["Bury MBC", "Bury Metropolitan Borough"]\n\n'
+        '[[council]]\nname = "Nowhere"\n', encoding="utf-8")
+    manifest = load_manifest(tmp_path)
+    assert manifest.council_aliases == {"Bury Council": ["Bury MBC", "Bury Metropolitan Borough"]}
+    assert len(manifest.errors) == 1 and "council 2 field 'aliases'" in manifest.errors[0]
+    finder = finder_for([DocumentMeta(doc_id="b", source="b.txt", title="t", council="Bury Council")],
+                        manifest.council_aliases)
+    assert understand("What did Bury MBC decide?", finder).council == "Bury Council"
