@@ -9,9 +9,12 @@ there for a synced file wins over the generated one (see `index.manifest.load_ma
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import json
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from pydantic import BaseModel, ValidationError
@@ -22,6 +25,7 @@ from index.models import DocType
 
 STATE_DIR = ".sync"
 STATE_FILE = "state.json"
+LOCK_FILE = "lock"
 _MANIFEST_HEADER = """\
 # Written by `python -m bot sync`: one [[document]] per paper fetched from the council's committee system.
 # Do not edit: the next sync rewrites this file. To correct an entry, copy it into manifest.toml, whose
@@ -48,6 +52,22 @@ class HeldPaper(BaseModel):
 class SyncState(BaseModel):
     papers: dict[str, HeldPaper] = {}
     pending_index: bool = False  # papers landed since the index last took them in
+
+
+@contextmanager
+def sync_lock(corpus: Path) -> Iterator[None]:
+    """One sync at a time per corpus: a second would clear the first's downloads and overwrite its state."""
+    path = corpus / STATE_DIR / LOCK_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise EngineError(f"another sync is running on {corpus}; wait for it to finish, then sync again") from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def state_path(corpus: Path) -> Path:

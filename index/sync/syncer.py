@@ -23,7 +23,7 @@ from index.sync.models import (AddedPaper, FailedPaper, LinkedDoc, Meeting, Pape
 from index.sync.moderngov import ModernGov, ModernGovError, meeting_page
 from index.sync.papers import (Holdings, LandingError, checked, clear_incoming, file_suffix, incoming_file,
                                move_into_corpus, predicted_source, sha256_of, slug, target_source, write_incoming)
-from index.sync.state import HeldPaper, SyncState, load_state, save_state, write_manifest
+from index.sync.state import HeldPaper, SyncState, load_state, save_state, sync_lock, write_manifest
 
 _DRAFT = re.compile(r"\bdraft\b", re.IGNORECASE)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
@@ -31,18 +31,23 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 
 def run_sync(request: SyncRequest, fetcher: Fetcher, corpus: Path, max_file_bytes: int,
              progress: bool = False) -> SyncReport:
-    """Bring the corpus up to date with the committees' papers between the request's dates."""
+    """Bring the corpus up to date with the committees' papers between the request's dates (one sync at a time)."""
     if not corpus.is_dir():
         raise DocumentError(corpus, "corpus folder not found", "create it or pass --corpus DIR")
+    if request.dry_run:
+        return _sync(request, fetcher, corpus, max_file_bytes, progress)
+    with sync_lock(corpus):
+        return _sync(request, fetcher, corpus, max_file_bytes, progress)
+
+
+def _sync(request: SyncRequest, fetcher: Fetcher, corpus: Path, max_file_bytes: int, progress: bool) -> SyncReport:
     state = load_state(corpus)
     report = SyncReport(dry_run=request.dry_run)
-    site = ModernGov(fetcher, request.base_url)
-    papers = _papers(site, request, report, progress)
+    papers = _papers(ModernGov(fetcher, request.base_url), request, report, progress)
     todo = [paper for paper in papers if not _still_held(paper, state, corpus, report)]
     if request.dry_run:
         report.added = [_added(paper, predicted_source(paper)) for paper in todo]
-        return report
-    if todo:
+    elif todo:
         _land_all(todo, fetcher, corpus, max_file_bytes, state, report, progress)
     return report
 

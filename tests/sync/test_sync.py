@@ -20,6 +20,8 @@ from index.errors import EngineError
 from index.manifest import load_manifest
 from index.sync.http import Fetcher
 from index.sync.models import SyncRequest
+from index.sync.moderngov import parse_date, parse_xml
+from index.sync.state import sync_lock
 from index.sync.syncer import run_sync
 from tests.fakes import FakeEmbedder
 from tests.filemakers import docx_bytes, pdf_bytes
@@ -319,3 +321,26 @@ def test_sources_toml_gives_the_defaults(served: Site, corpus: Path, tmp_path: P
     (corpus / "sources.toml").write_text("[moderngov]\ncommittees = ['twelve']\n", encoding="utf-8")
     with pytest.raises(EngineError, match=r"sources.toml: field 'moderngov.committees.0'"):
         _cli(services, "--dry-run")
+
+
+def test_one_sync_at_a_time_and_an_unindexed_sync_is_indexed_next_time(served: Site, corpus: Path, tmp_path: Path):
+    settings = _settings(corpus, tmp_path)
+    with sync_lock(corpus):
+        with pytest.raises(EngineError, match="another sync is running"):
+            _sync(settings, served.base_url)
+    assert _sync(settings, served.base_url).added  # landed, but not indexed (as if the indexing was killed)
+
+    services = Services(settings, FakeEmbedder())
+    flags = ("--moderngov", served.base_url, "--committee", str(COMMITTEE), "--since", SINCE, "--until", UNTIL)
+    status, out, _ = _cli(services, *flags, "--json")
+    assert json.loads(out) == {"added": [], "unchanged": 5, "failed": [], "indexed": True}
+    assert len(services.store.documents()) == 5
+    assert json.loads(_cli(services, *flags, "--json")[1])["indexed"] is False
+
+
+def test_moderngov_xml_variants():
+    root = parse_xml(b'<x:meeting xmlns:x="urn:a"><x:meetingdate>2025-03-12T00:00:00</x:meetingdate></x:meeting>',
+                     "GetMeeting", "u")
+    assert root.tag == "meeting" and root[0].tag == "meetingdate"
+    assert parse_date("12/03/2025 14:00:00") == dt.date(2025, 3, 12) == parse_date("2025-03-12T00:00:00")
+    assert parse_date("31/02/2025") is None and parse_date("soon") is None and parse_date(None) is None
