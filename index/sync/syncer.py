@@ -149,16 +149,20 @@ def _land_all(todo: list[Paper], fetcher: Fetcher, corpus: Path, max_file_bytes:
     clear_incoming(corpus)
     holdings = Holdings(corpus, state.papers)
     bar = tqdm(total=len(todo), desc="papers", unit="paper", disable=not progress)
+    pool = ThreadPoolExecutor(max_workers=fetcher.config.workers)
     try:
-        with ThreadPoolExecutor(max_workers=fetcher.config.workers) as pool:
-            futures = [(paper, pool.submit(_fetch, fetcher, corpus, paper)) for paper in todo]
-            for paper, future in futures:
-                try:
-                    _land(paper, future.result(), corpus, max_file_bytes, state, holdings, report)
-                except (FetchError, LandingError) as error:
-                    report.failed.append(FailedPaper(url=paper.url, error=f"{_name(paper)}: {error}"))
-                bar.update()
+        futures = [(paper, pool.submit(_fetch, fetcher, corpus, paper)) for paper in todo]
+        for paper, future in futures:
+            try:
+                _land(paper, future.result(), corpus, max_file_bytes, state, holdings, report)
+            except (FetchError, LandingError) as error:
+                report.failed.append(FailedPaper(url=paper.url, error=f"{_name(paper)}: {error}"))
+            except OSError as error:  # e.g. the disk is full: this paper fails, the others may still fit
+                report.failed.append(FailedPaper(url=paper.url, error=f"{_name(paper)}: could not be written "
+                                                 f"({type(error).__name__}: {error.strerror or error})"))
+            bar.update()
     finally:
+        pool.shutdown(wait=True, cancel_futures=True)  # on Ctrl-C, queued downloads never start
         bar.close()
         if report.added:
             state.pending_index = True
