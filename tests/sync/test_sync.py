@@ -193,6 +193,7 @@ def test_failures_are_one_line_each_and_the_rest_lands(served: Site, corpus: Pat
         "/huge.pdf": (ServedFile(stream_bytes=200_000_000), "over the 2,000,000-byte limit"),
         "/huge-unannounced.pdf": (ServedFile(stream_bytes=200_000_000, announce_length=False), "byte limit"),
         "/loop.pdf": (ServedFile(redirect_to="/loop.pdf"), "redirect loop"),
+        "/to-file.pdf": (ServedFile(redirect_to="file:///etc/passwd"), "redirected to an address that is not http(s)"),
         "/sheet.xlsx": (ServedFile(b"PK\x03\x04 not a word file", "application/vnd.ms-excel"), "not a format"),
     }
     for path, (served_file, _) in bad.items():
