@@ -46,7 +46,12 @@ def _sync(request: SyncRequest, fetcher: Fetcher, corpus: Path, max_file_bytes: 
     papers = _papers(ModernGov(fetcher, request.base_url), request, report, progress)
     todo = [paper for paper in papers if not _still_held(paper, state, corpus, report)]
     if request.dry_run:
-        report.added = [_added(paper, predicted_source(paper)) for paper in todo]
+        for paper in todo:
+            held = state.papers.get(paper.url)
+            source = held.source if held and (corpus / held.source).is_file() else predicted_source(paper)
+            report.added.append(_added(paper, source))
+            if held is not None:
+                report.changed.append(source)
     elif todo:
         _land_all(todo, fetcher, corpus, max_file_bytes, state, report, progress)
     return report
@@ -61,7 +66,8 @@ def _papers(site: ModernGov, request: SyncRequest, report: SyncReport, progress:
         except ModernGovError as error:
             report.failed.append(FailedPaper(url=error.url, error=str(error)))
             continue
-        ordered = sorted(meetings, key=lambda m: (m.date or dt.date.min, m.meeting_id))
+        in_window = [m for m in meetings if m.date is None or request.since <= m.date <= request.until]
+        ordered = sorted(in_window, key=lambda m: (m.date or dt.date.min, m.meeting_id))
         for summary in tqdm(ordered, desc=f"committee {committee_id} meetings", unit="meeting", disable=not progress):
             if is_cancelled(summary.status):
                 _not_taking_place(report, summary.meeting_id, summary.date, summary.status)

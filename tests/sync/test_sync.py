@@ -172,6 +172,8 @@ def test_dry_run_then_sync_then_warm_sync_indexes_once(served: Site, corpus: Pat
                if d.path == "/documents/s1/Report.pdf")
     doc.published = "20/03/2025 10:00:00"
     served.files[doc.path] = ServedFile(_pdf("Monitoring visit report", "1. Inspectors found caseloads had risen."))
+    status, out, err = _cli(services, *flags, "--dry-run")
+    assert "would add: 2025-01-15" in out and "(new version)" in out and "1 would add, 4 unchanged" in out
     status, out, err = _cli(services, *flags)
     assert status == 0, err
     assert "(new version)" in out and "1 added, 4 unchanged, 0 failed" in out and "index updated" in out
@@ -345,3 +347,10 @@ def test_moderngov_xml_variants():
     assert root.tag == "meeting" and root[0].tag == "meetingdate"
     assert parse_date("12/03/2025 14:00:00") == dt.date(2025, 3, 12) == parse_date("2025-03-12T00:00:00")
     assert parse_date("31/02/2025") is None and parse_date("soon") is None and parse_date(None) is None
+
+
+def test_meetings_outside_the_window_are_skipped_even_when_listed(served: Site, corpus: Path, tmp_path: Path):
+    served.raw_xml[f"GetMeetings:{COMMITTEE}"] = served.get_meetings_xml(COMMITTEE, dt.date(2000, 1, 1),
+                                                                         dt.date(2100, 1, 1))
+    report = _sync(_settings(corpus, tmp_path), served.base_url)
+    assert served.hits["GetMeeting:90"] == 0 and len(report.added) == 5
