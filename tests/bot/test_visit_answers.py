@@ -236,3 +236,15 @@ def test_sefton_last_inspected_comes_from_the_reports_front_matter(shared_dir, e
     text, event = _lead(events, "When was Sefton last inspected?", dt.date(2025, 1, 1), "Sefton")
     assert event.when_text == "21 February to 4 March 2022" and "as known on 1 Jan 2025" in text
     assert "not stated" not in text and "a inspection" not in text
+
+
+def test_visits_as_of_a_day_sees_only_the_documents_written_by_then(seed_services):
+    """Issue 10 defect 3: 'visits --as-of 2021-06-01' listed the July 2022 inspection as upcoming and 'took place'."""
+    from tests.bot.test_cli import run
+
+    status, out, _ = run(seed_services, "visits", "--as-of", "2021-06-01", "--all")
+    assert status == 0 and "July 2022" not in out
+    assert "No upcoming visit is recorded in the documents (as known on 1 Jun 2021)." in out
+    _, out, _ = run(seed_services, "visits", "--as-of", "2024-03-01")
+    assert "Nottingham City Council: a monitoring visit (planned), 11–20 Apr 2024 (“mid-April”)" in out
+    assert "12th and 13th November" not in out  # told only by the report of 15 January 2025
