@@ -91,6 +91,7 @@ def test_the_default_is_the_latest_inspection_and_an_area_without_evidence_says_
     text = progress_text(report)
     assert text.count("no later evidence in the documents since 2026-05-21") == 5
     assert no_evidence_line(report) == "no later evidence in the documents since 2026-05-21"
+    assert tracker.warm() == 4  # every inspection's evidence found ahead, for a background thread
 
 
 def test_since_moves_the_start_of_the_evidence(tracker):

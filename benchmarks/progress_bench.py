@@ -1,0 +1,75 @@
+"""How long `progress` takes warm (model and index loaded), for one council or every council with an inspection.
+
+    python -m benchmarks.progress_bench --corpus DIR --index-dir DIR [--council NAME] [--passes 3] [--out FILE]
+
+Two figures per council: `fresh` is a new Tracker each time (no evidence cached: one hybrid search per area), what a
+first `/progress` after start-up or a reindex costs; `repeat` is the same Tracker asked again (evidence cached per
+area for the life of the index generation). The inspection asked for is the council's earliest, which has the most
+later documents to search; `compare` times the earliest against the latest; `warm_every_inspection_s` is what
+`Tracker.warm()` takes to find the evidence of every inspection ahead (after which every `progress` is a `repeat`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from benchmarks.common import memory, summary_ms
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--corpus", type=Path, required=True)
+    parser.add_argument("--index-dir", type=Path, required=True)
+    parser.add_argument("--council")
+    parser.add_argument("--passes", type=int, default=3)
+    parser.add_argument("--out", type=Path)
+    args = parser.parse_args(argv)
+
+    from bot.progress import Tracker
+    from bot.services import Services
+    from bot.settings import load_settings
+    from index.improvements.curated import load_corrections
+
+    services = Services(load_settings(corpus_dir=args.corpus, index_dir=args.index_dir))
+    searcher = services.searcher
+    searcher.search("warm up the model and the index", k=5)
+    corrections = lambda: load_corrections(args.corpus / "progress.toml")  # noqa: E731 - read per Tracker, as the bot does
+    tracker = Tracker(searcher, corrections())
+    councils = [args.council] if args.council else sorted({m.council for m in tracker.inspections() if m.council})
+    fresh, repeat, compare, areas = [], [], [], 0
+    for council in councils:
+        inspections = tracker.inspections(council)
+        earliest, latest = inspections[0], inspections[-1]
+        for _ in range(args.passes):
+            started = time.perf_counter()
+            new = Tracker(searcher, corrections())
+            report = new.progress(council, earliest.doc_id)
+            fresh.append(time.perf_counter() - started)
+            started = time.perf_counter()
+            new.progress(council, earliest.doc_id)
+            repeat.append(time.perf_counter() - started)
+            if latest.doc_id != earliest.doc_id:
+                started = time.perf_counter()
+                new.compare(earliest.doc_id, latest.doc_id)
+                compare.append(time.perf_counter() - started)
+        areas += len(report.areas)
+    started = time.perf_counter()
+    warmed = Tracker(searcher, corrections()).warm()
+    warm_all = time.perf_counter() - started
+    result = {"corpus": str(args.corpus), "passages": services.store.size, "councils": len(councils),
+              "areas_per_council": round(areas / len(councils), 1), "progress_fresh": summary_ms(fresh),
+              "progress_repeat": summary_ms(repeat), "compare_fresh": summary_ms(compare) if compare else None,
+              "warm_every_inspection_s": round(warm_all, 1), "inspections_warmed": warmed, "memory": memory()}
+    text = json.dumps(result, indent=1)
+    if args.out:
+        args.out.write_text(text + "\n", encoding="utf-8")
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
