@@ -14,10 +14,11 @@ from typing import Callable
 from pydantic import BaseModel
 
 from bot.grade_answers import asks_about_grade, grade_lead
-from bot.rendering import iso_date, not_covered, render_answer
+from bot.rendering import ends_sentence, iso_date, not_covered, render_answer
 from bot.timeline_answers import asks_about_visits, timeline_lead
 from index.lexical import analyse
-from index.models import Chunk, DocumentMeta, SearchFilters, SearchHit
+from index.models import Chunk, DocumentMeta, SearchFilters, SearchHit, council_matches
+from index.store import IndexStore, faiss_id
 from index.glossary import GlossaryEntry
 from index.query import QueryIntent
 from index.sentences import sentences
@@ -31,6 +32,7 @@ _MAX_CITATIONS = 3
 _LEADING_BULLET = re.compile(r"^[-•◼▪●■*·–]\s+")
 _LEADING_LABEL = re.compile(r"^(?:#+\s+|\*\*[^*\n]{1,60}\*\*:?\s*)")  # '## ' or '**Progress:** ' before the words
 _CLOSE_TO_BEST = 0.25
+_POOL = 10  # passages looked at for the answer and for a later paper's word on the same point
 
 
 class QueryError(ValueError):
@@ -47,6 +49,7 @@ class Citation(BaseModel):
     date: str | None
     location: str
     quote: str
+    later_than: int | None = None  # the number of an older quote on the same point that this later paper updates
 
 
 class Answer(BaseModel):
@@ -103,7 +106,8 @@ class Answerer:
     def ask(self, question: str, filters: SearchFilters | None = None) -> Answer:
         question = clean_query(question)
         intent = self.searcher.understand(question)
-        hits = self.searcher.search(question, k=5, filters=filters, intent=intent)
+        pool = self.searcher.search(question, k=_POOL, filters=filters, intent=intent)
+        hits = pool[:5]
         council = (filters.council if filters else None) or intent.council
         terms = self._term_weights(question, intent)
         unmentioned = self.searcher.absent_terms(question, intent.filters(filters))
@@ -116,6 +120,7 @@ class Answerer:
         citations += self._quote(terms, [hit for hit in chosen if hit.chunk.chunk_id not in
                                          {c.chunk_id for c in citations}], start=len(citations),
                                  budget=self.max_quote_chars - sum(len(c.quote) for c in citations))
+        citations += self._as_at(terms, citations, pool, self.max_quote_chars - sum(len(c.quote) for c in citations))
         answer = Answer(question=question, found=True, answer="", citations=citations, understood=understood,
                         lead="\n".join(part for part in (understood, lead) if part) or None)
         answer.answer = render_answer(answer, self.searcher.store.document)
@@ -177,9 +182,43 @@ class Answerer:
             citations.append(_citation(start + len(citations) + 1, hit.document, hit.chunk, quote))
         return citations
 
+    def _as_at(self, terms: dict[str, float], cited: list[Citation], pool: list[SearchHit],
+               budget: int) -> list[Citation]:
+        """The as-at rule: where a newer paper of the same council speaks to the point of an older quote (a passage
+        close in meaning that holds as much of the question's rare words), quote it too, marked as the later word,
+        so that a 2023 figure is never taken for today's."""
+        store = self.searcher.store
+        coverage = {hit.chunk.chunk_id: hit.coverage for hit in pool}
+        for citation in cited:
+            if any(_later_on_point(store, citation, other) for other in cited):
+                continue
+            for hit in pool:
+                if (hit.chunk.chunk_id in {c.chunk_id for c in cited} or hit.relevance < self.min_relevance
+                        or hit.coverage < coverage.get(citation.chunk_id, 1.0) - _COVERAGE_SLACK):
+                    continue
+                later = _citation(len(cited) + 1, hit.document, hit.chunk,
+                                  best_excerpt(hit.chunk.text, terms, min(budget, self.max_quote_chars // 3)))
+                if (later.quote and ends_sentence(later.quote) and len(later.quote) <= budget
+                        and _later_on_point(store, citation, later)):
+                    return [later.model_copy(update={"later_than": citation.n})]
+        return []
+
     def _not_covered(self, hits: list[SearchHit], unmentioned: list[GlossaryEntry]) -> str:
         terms = [f"{entry.headword} ({entry.expansion})" if entry.expansion else entry.headword for entry in unmentioned]
         return not_covered(list(dict.fromkeys(_topic(hit.document, hit.chunk) for hit in hits))[:3], terms)
+
+
+_COVERAGE_SLACK = 0.1
+_SAME_POINT = 0.6  # cosine between two passages above which they speak to the same point
+
+
+def _later_on_point(store: IndexStore, older: Citation, other: Citation) -> bool:
+    """`other` is from a later paper of the same council, and its passage says something close to `older`'s."""
+    first, second = store.document(older.doc_id), store.document(other.doc_id)
+    if not (first.date and second.date and second.date > first.date and council_matches(first.council, second.council)):
+        return False
+    vectors = store.vectors_by_id([faiss_id(older.chunk_id), faiss_id(other.chunk_id)])
+    return float(vectors[faiss_id(older.chunk_id)] @ vectors[faiss_id(other.chunk_id)]) >= _SAME_POINT
 
 
 def _citation(n: int, meta: DocumentMeta, chunk: Chunk, quote: str) -> Citation:

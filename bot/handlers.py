@@ -292,7 +292,7 @@ class Handlers:
         buttons.append(Button(label="More results", action="more", argument=answer_id))
         return Reply(
             title=answer.question, topic=answer.question,
-            description=quotes_text(answer),
+            description=quotes_text(answer, store.document),
             fields=fields, buttons=buttons + _vote_buttons(answer_id),
             footer="Quoted word for word from the documents. /quote ID shows a whole passage.",
             cut_hint="/quote an id from the sources below for the whole passage",

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Callable
 from index.models import DatePrecision, DocumentMeta
 
 if TYPE_CHECKING:
-    from bot.answering import Answer
+    from bot.answering import Answer, Citation
     from index.indexer import IndexReport
 
 DocumentLookup = Callable[[str], DocumentMeta]
@@ -59,16 +59,28 @@ def citation_line(n: int, meta: DocumentMeta, location: str, chunk_id: str | Non
 
 def quote_line(n: int, quote: str) -> str:
     """'“…” [2]': a verbatim quotation and the number of its source; ' …' marks one that stops mid-sentence."""
-    return f"“{quote}{'' if quote.rstrip().endswith(_SENTENCE_ENDS) else ' …'}” [{n}]"
+    return f"“{quote}{'' if ends_sentence(quote) else ' …'}” [{n}]"
 
 
 _SENTENCE_ENDS = tuple(".!?:;\"”’')")
 
 
-def quotes_text(answer: Answer) -> str:
+def ends_sentence(quote: str) -> bool:
+    return quote.rstrip().endswith(_SENTENCE_ENDS)
+
+
+def quotes_text(answer: Answer, document: DocumentLookup) -> str:
     """The lead (if any), then each quotation with its number: what a person reads before the sources."""
-    quotes = "\n".join(quote_line(c.n, c.quote) for c in answer.citations)
+    quotes = "\n".join(_as_at(c, document) + quote_line(c.n, c.quote) for c in answer.citations)
     return "\n\n".join(block for block in (answer.lead, quotes) if block)
+
+
+def _as_at(citation: Citation, document: DocumentLookup) -> str:
+    """'On [1], a later document (Jan 2025) says: ' before a quote that updates an older one on the same point."""
+    if citation.later_than is None:
+        return ""
+    when = display_date(document(citation.doc_id))
+    return f"On [{citation.later_than}], a later document{f' ({when})' if when else ''} says: "
 
 
 def render_answer(answer: Answer, document: DocumentLookup) -> str:
@@ -76,7 +88,7 @@ def render_answer(answer: Answer, document: DocumentLookup) -> str:
     if not answer.citations:
         return answer.lead or ""
     sources = "\n".join(citation_line(c.n, document(c.doc_id), c.location) for c in answer.citations)
-    return f"{quotes_text(answer)}\n\nSources:\n{sources}"
+    return f"{quotes_text(answer, document)}\n\nSources:\n{sources}"
 
 
 def not_covered(topics: list[str], unmentioned: list[str] = ()) -> str:

@@ -140,3 +140,13 @@ def test_rare_words_choose_the_quoted_sentences():
 def test_a_quote_cut_mid_sentence_is_marked():
     assert quote_line(1, "The council has") == "“The council has …” [1]"
     assert quote_line(2, "The council has improved.") == "“The council has improved.” [2]"
+
+
+def test_a_later_paper_on_the_same_point_is_quoted_as_the_later_word(seed_services):
+    """The as-at rule: a 2023 figure is never left standing alone when a later paper of the council speaks to it."""
+    answer = seed_services.answerer.ask("How many agency social workers does Nottingham use?")
+    later = [c for c in answer.citations if c.later_than is not None]
+    assert len(later) == 1
+    older = answer.citations[later[0].later_than - 1]
+    assert later[0].date > older.date and later[0].council == older.council
+    assert f"On [{older.n}], a later document (2024) says: “" in answer.answer

@@ -39,7 +39,7 @@ def test_an_answer_quotes_passages_verbatim_with_sources_and_buttons(answered, s
     cited = _buttons(reply, "passage")
     assert reply.title == reply.topic == QUESTION and not reply.ephemeral
     assert 1 <= len(cited) <= 3 and len(reply.fields) == len(cited)
-    quotes = re.findall(r"“(.+?)” \[(\d)\]", reply.description)
+    quotes = re.findall(r"“(.+?)(?: …)?” \[(\d)\]", reply.description)  # " …" marks a quote cut mid-sentence
     assert [int(n) for _, n in quotes] == list(range(1, len(cited) + 1))
     for (quote, n), chunk_id, field in zip(quotes, cited, reply.fields):
         chunk = store.chunk(chunk_id)
