@@ -8,6 +8,7 @@ model's window, mean pooling over the attention mask, unit length); a test holds
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 from typing import Sequence
 
@@ -37,6 +38,7 @@ class OnnxEmbedder:
         self._window.enable_truncation(max_length=self.max_tokens)
         self._one = _session(self._path, threads=1)
         self._many = None
+        self._making = threading.Lock()
 
     def count_tokens(self, text: str) -> int:
         """Word pieces the model sees for `text`, without the [CLS]/[SEP] it adds."""
@@ -62,9 +64,10 @@ class OnnxEmbedder:
 
     def _batch_session(self):
         """Batches (indexing) run on every core; made on first use, so a process that only answers never pays."""
-        if self._many is None:
-            self._many = _session(self._path, threads=0)
-        return self._many
+        with self._making:
+            if self._many is None:
+                self._many = _session(self._path, threads=0)
+            return self._many
 
 
 def _session(path: Path, threads: int):
