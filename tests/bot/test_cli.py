@@ -13,7 +13,7 @@ from bot.answering import Answer
 from bot.cli import Cli, build_parser, main
 
 SEARCH_KEYS = {"rank", "score", "chunk_id", "doc_id", "source", "title", "date", "location", "text"}
-CITATION_KEYS = {"n", "chunk_id", "doc_id", "source", "title", "council", "date", "location", "quote"}
+CITATION_KEYS = {"n", "chunk_id", "doc_id", "source", "title", "council", "date", "location", "quote", "later_than"}
 ANSWER_KEYS = {"question", "found", "answer", "lead", "citations"}  # documented; later fields may only add to it
 
 
