@@ -7,7 +7,7 @@ the best sentences of a later passage (`best_excerpt`, as in answers).
 Later evidence is found with the engine's hybrid search, restricted to the council and to documents dated after
 the inspection, with the area's text as the query. A passage is shown only when its relevance to the area (cosine
 plus the share of the area's rare words it holds, the scale answers use) clears `EVIDENCE_BAR`, measured on the
-Ofsted PDF corpus by `measure_bar` (see eval/README_progress.md): so an area with nothing above it says "no later
+Ofsted PDF corpus by `measure_bar` (see eval/PROGRESS.md): so an area with nothing above it says "no later
 evidence" rather than showing a weak match.
 """
 
@@ -29,13 +29,14 @@ from index.embedding import TextEncoder
 from index.lexical import analyse
 from index.models import Chunk, DocumentMeta, SearchFilters, council_matches
 from index.search import Searcher
+from index.store import faiss_id, lexical_text
 
 EVIDENCE_BAR = 0.75  # measure_bar's 0.9 quantile on ../shared/corpora/ofsted-ilacs; see eval/PROGRESS.md
 PER_DOCUMENT = 1  # at most this many passages per later document: a second one was wrong in 11 of 25 judged links
 MAX_EVIDENCE = 6
 QUOTE_CHARS = 320
 _CANDIDATES = 12
-_PREFETCH_BATCH = 8  # the embedder encodes up to 8 texts on one thread; more use every thread, which stalls on shared cores
+_PREFETCH_BATCH = 8  # the embedder encodes up to 8 texts on one thread; more take every thread, stalling on shared cores
 _RARE_IDF = 1.5  # a term in fewer than about a fifth of passages
 _MIN_SHARE = 0.2  # of the area's rare-word weight a quote must hold (0.3 missed areas that list several themes)
 _OFSTED_SECTIONS = ("what needs to improve", "areas for improvement", "area for improvement", "priority",
@@ -268,9 +269,8 @@ class Tracker:
         return _evidence(self.store.document(chunk.doc_id), chunk, quote, score)
 
     def relevance(self, text: str, chunks: list[Chunk]) -> list[float]:
-        """The relevance search would give these passages for `text`: cosine plus rare-word coverage."""
-        from index.store import faiss_id, lexical_text  # the store's own helpers, as search uses them
-
+        """Cosine plus rare-word coverage of these passages for `text`, as search scores them (for pinned passages,
+        which search did not find, and for measuring the bar)."""
         vector = self.searcher.embedder.encode([text])[0]
         stored = self.store.vectors_by_id([faiss_id(c.chunk_id) for c in chunks])
         return [float(stored[faiss_id(c.chunk_id)] @ vector)
@@ -385,15 +385,14 @@ def comparison_text(comparison: Comparison) -> str:
     return "\n".join(lines)
 
 
-def measure_bar(searcher: Searcher, areas: list[ImprovementArea], pairs: int = 400, seed: int = 0,
-                quantile: float = 0.95) -> tuple[float, int]:
-    """The relevance bar, and how many negatives measured it: a high quantile of the relevance an area gets from a
-    passage that speaks to an unrelated area.
+def negative_relevances(searcher: Searcher, areas: list[ImprovementArea], pairs: int = 600,
+                        seed: int = 0) -> list[float]:
+    """The relevance an area gets from a passage on an unrelated theme, for mismatched pairs of areas.
 
-    Negatives are mismatched pairs: area A against the passage search finds best for an area B of another council
-    where A and B share no rare word (so the passage is of the same genre and vocabulary of children's services,
-    but on another theme). A bar above nearly all of them means a shown passage matches its area better than a
-    passage on another theme does.
+    Area A is scored against the passage search finds best for an area B of another council where A and B share no
+    rare word: a passage of the same genre and vocabulary of children's services, but chosen for another theme. The
+    evidence bar is a high quantile of these (`measure_bar`), so a shown passage matches its area better than
+    nearly every passage on another theme does.
     """
     rng = random.Random(seed)
     tracker = Tracker(searcher, bar=-1.0)
@@ -406,4 +405,9 @@ def measure_bar(searcher: Searcher, areas: list[ImprovementArea], pairs: int = 4
         hits = [h for h in hits if h.document.doc_id != b.doc_id] or hits
         if hits:
             scores.append(tracker.relevance(a.text, [hits[0].chunk])[0])
-    return (float(np.quantile(scores, quantile)) if scores else EVIDENCE_BAR), len(scores)
+    return scores
+
+
+def measure_bar(scores: list[float], quantile: float = 0.9) -> float:
+    """The bar: the `quantile` of the negatives' relevance (EVIDENCE_BAR was set from the 0.9 quantile)."""
+    return float(np.quantile(scores, quantile)) if scores else EVIDENCE_BAR

@@ -1,0 +1,38 @@
+"""Measure the tracker's evidence bar on a built index (what bot.progress.EVIDENCE_BAR was set from).
+
+    python -m benchmarks.progress_bar --corpus DIR --index-dir DIR [--pairs 600]
+
+Prints the quantiles of the relevance an area gets from a passage on an unrelated theme (`negative_relevances`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--corpus", type=Path, required=True)
+    parser.add_argument("--index-dir", type=Path, required=True)
+    parser.add_argument("--pairs", type=int, default=600)
+    args = parser.parse_args(argv)
+
+    from bot.progress import EVIDENCE_BAR, measure_bar, negative_relevances
+    from bot.services import Services
+    from bot.settings import load_settings
+
+    services = Services(load_settings(corpus_dir=args.corpus, index_dir=args.index_dir))
+    areas = services.store.improvement_areas().areas
+    scores = negative_relevances(services.searcher, areas, pairs=args.pairs)
+    result = {"areas": len(areas), "negative_pairs": len(scores), "evidence_bar_in_use": EVIDENCE_BAR}
+    for quantile in (0.8, 0.9, 0.95, 0.99):
+        result[f"q{int(quantile * 100)}"] = round(measure_bar(scores, quantile), 3)
+    print(json.dumps(result, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
