@@ -123,21 +123,23 @@ def _known_on(timeline: Timeline) -> str:
     return f"as known on {format_date(timeline.as_of)}"
 
 
-def _past_lead(question: str, kind: str | None, timeline: Timeline, events: list[VisitEvent]) -> tuple[str, VisitEvent] | None:
-    """The latest event of the kind that took place, or all of them latest first when the question asks for
-    them all ('When were the focused visits?'). A kind the documents never tell of gets no lead."""
+def _past_lead(question: str, kind: str | None, timeline: Timeline, events: list[VisitEvent],
+               every: bool = True) -> tuple[str, VisitEvent] | None:
+    """The latest event of the kind that took place, or (`every`) all of them latest first when the question
+    asks for them all ('When were the focused visits?'). A kind the documents never tell of gets no lead."""
     happened = [e for e in events if e.status == "took_place"]
     chosen = [e for e in happened if e.kind == kind] if kind else happened
     if not chosen:
         return None
-    if _PLURAL.search(question) and not _ONE.search(question) and len(chosen) > 1:
+    if every and _PLURAL.search(question) and not _ONE.search(question) and len(chosen) > 1:
         ordered = latest_first(chosen)
         name = f"{KIND_NAMES[kind]}s" if kind else "inspections and visits"
         lines = "\n".join(f"- {describe(e)}" for e in ordered)
         return f"The {name} the documents tell of ({_known_on(timeline)}), latest first:\n{lines}", ordered[0]
     event = latest(chosen)
     assert event is not None
-    return f"The last {KIND_NAMES[event.kind]} the documents tell of ({_known_on(timeline)}): {describe(event)}.", event
+    which = "only" if every and len(chosen) == 1 and _PLURAL.search(question) else "last"
+    return f"The {which} {KIND_NAMES[event.kind]} the documents tell of ({_known_on(timeline)}): {describe(event)}.", event
 
 
 def timeline_lead(question: str, timeline: Timeline, council: str | None = None) -> tuple[str, VisitEvent] | None:
@@ -145,7 +147,8 @@ def timeline_lead(question: str, timeline: Timeline, council: str | None = None)
 
     `council` (named in the question or chosen by the person) narrows the timeline to that council. Past
     tense ('when was it last inspected?') gets what took place; otherwise what is next, soonest first, or
-    when nothing is, the latest expectation by date that no document written since confirms. 'The visit
+    when nothing is, the latest expectation by date that no document written since confirms, or failing
+    that, the last event of the kind that took place. 'The visit
     before that' needs the event spoken of before, so it gets no lead here: see `visit_before`.
     """
     if asks_before_that(question):
@@ -165,6 +168,9 @@ def timeline_lead(question: str, timeline: Timeline, council: str | None = None)
     if event is not None:
         return (f"No upcoming visit is recorded in the documents ({_known_on(timeline)}). The latest expected was "
                 f"{describe(event)} — no later document confirms it took place.", event)
+    last = _past_lead(question, kind, timeline, mine(timeline.past), every=False)
+    if last is not None:
+        return f"No upcoming visit is recorded in the documents ({_known_on(timeline)}). {last[0]}", last[1]
     return None
 
 

@@ -248,3 +248,15 @@ def test_visits_as_of_a_day_sees_only_the_documents_written_by_then(seed_service
     _, out, _ = run(seed_services, "visits", "--as-of", "2024-03-01")
     assert "Nottingham City Council: a monitoring visit (planned), 11–20 Apr 2024 (“mid-April”)" in out
     assert "12th and 13th November" not in out  # told only by the report of 15 January 2025
+
+
+def test_next_with_nothing_expected_says_so_and_names_the_last_one(seed_events):
+    """Issue 10 defect 1: Bury's next inspection was answered with Nottingham's planned visit."""
+    text, event = _lead(seed_events, "When is Bury's next inspection expected?", dt.date(2025, 2, 1), "Bury")
+    assert text.startswith("No upcoming visit is recorded in the documents (as known on 1 Feb 2025). The last full inspection")
+    assert event.council == "Bury Council" and "Nottingham" not in text
+
+
+def test_a_plural_question_with_one_event_says_it_is_the_only_one(seed_events):
+    text, _ = _lead(seed_events, "When were the full inspections?", dt.date(2025, 2, 1), "Nottingham")
+    assert text.startswith("The only full inspection the documents tell of (as known on 1 Feb 2025): ")
