@@ -37,7 +37,9 @@ def main(argv: list[str] | None = None) -> int:
     services = Services(load_settings(corpus_dir=args.corpus, index_dir=args.index_dir))
     searcher = services.searcher
     searcher.search("warm up the model and the index", k=5)
-    corrections = lambda: load_corrections(args.corpus / "progress.toml")  # noqa: E731 - read per Tracker, as the bot does
+    def corrections():  # read for each Tracker, as the bot would after a change to the file
+        return load_corrections(args.corpus / "progress.toml")
+
     tracker = Tracker(searcher, corrections())
     councils = [args.council] if args.council else sorted({m.council for m in tracker.inspections() if m.council})
     fresh, repeat, compare, areas = [], [], [], 0

@@ -36,7 +36,7 @@ PER_DOCUMENT = 1  # at most this many passages per later document: a second one 
 MAX_EVIDENCE = 6
 QUOTE_CHARS = 320
 _CANDIDATES = 12
-_PREFETCH_BATCH = 8  # the embedder encodes up to 8 texts on one thread; more take every thread, stalling on shared cores
+_PREFETCH_BATCH = 8  # the embedder encodes up to 8 texts on one thread; more take every thread: stalls on shared cores
 _RARE_IDF = 1.5  # a term in fewer than about a fifth of passages
 _MIN_SHARE = 0.2  # of the area's rare-word weight a quote must hold (0.3 missed areas that list several themes)
 _OFSTED_SECTIONS = ("what needs to improve", "areas for improvement", "area for improvement", "priority",
@@ -114,7 +114,7 @@ class Tracker:
 
     def __init__(self, searcher: Searcher, corrections: Corrections | None = None, bar: float = EVIDENCE_BAR):
         self._vectors = _Prefetched(searcher.embedder)
-        self.searcher = Searcher(searcher.store, self._vectors, searcher.config)  # the engine's search, batched queries
+        self.searcher = Searcher(searcher.store, self._vectors, searcher.config)  # the engine's search
         self.store = searcher.store
         self.corrections = corrections or Corrections()
         self.bar = bar
@@ -143,7 +143,8 @@ class Tracker:
         try:
             meta = self.store.document(doc_id)
         except KeyError:
-            self.corrections.errors.append(f"progress.toml: [[area]] 'inspection': no document {doc_id!r} in the index")
+            self.corrections.errors.append(
+                f"progress.toml: [[area]] 'inspection': no document {doc_id!r} in the index")
             return None
         words = " ".join(text.split())
         chunk = next((c for c in self.store.document_chunks(doc_id) if words in " ".join(c.text.split())), None)

@@ -61,7 +61,8 @@ class Corrections(BaseModel):
     errors: list[str] = []
 
 
-_KINDS: dict[str, type[_Entry]] = {"area": AddedArea, "hide": HiddenArea, "pin": PinnedEvidence, "unpin": PinnedEvidence}
+_KINDS: dict[str, type[_Entry]] = {"area": AddedArea, "hide": HiddenArea, "pin": PinnedEvidence,
+                                   "unpin": PinnedEvidence}
 
 
 def _blocks(lines: list[str]) -> list[tuple[int, str, list[str]]]:
@@ -74,7 +75,8 @@ def _blocks(lines: list[str]) -> list[tuple[int, str, list[str]]]:
 def _entry(path: Path, first_line: int, name: str, block: list[str]) -> tuple[_Entry | None, list[str]]:
     kind = _KINDS.get(name)
     if kind is None:
-        return None, [f"{path} line {first_line}: unknown table [[{name}]]; use [[area]], [[hide]], [[pin]] or [[unpin]]"]
+        return None, [f"{path} line {first_line}: unknown table [[{name}]]; "
+                      "use [[area]], [[hide]], [[pin]] or [[unpin]]"]
     try:
         tables = tomllib.loads("\n".join(block)).get(name, [])
     except tomllib.TOMLDecodeError as exc:

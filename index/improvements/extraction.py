@@ -5,7 +5,8 @@ Ofsted reports list what the council must improve under a heading: "What needs t
 framework, for the council and for its safeguarding board); officers' reports end with
 "Recommendation(s)". Items are bullets or numbered paragraphs; an item wrapped over several lines (or
 over a page, where the parser has already dropped running headers and page numbers) is joined, and its
-text is the exact slice of the document from after its marker to its end, with white space folded.
+text is the exact slice of the document from after its marker to its end, with white space folded (and
+without a page number left on a line of its own inside it, as plain-text exports have).
 """
 
 from __future__ import annotations
@@ -31,8 +32,8 @@ _LETTER = re.compile(r"\s*\(?(?:[a-h]|i{1,3}|iv|v)\)\s+")
 _LONE_NUMBER = re.compile(r"\d{1,3}")  # a page number or a footnote mark left on its own line
 # what follows the list in every layout seen: the first judgement heading, or the report's closing sections
 _AFTER_LIST = re.compile(
-    r"(?:The experiences and progress of|The effectiveness of|Information about this|Summary\b|Key strengths|Key findings"
-    r"|Inspection findings|The local authority$|Section \d|Executive summary)"
+    r"(?:The experiences and progress of|The effectiveness of|Information about this|Summary\b|Key strengths"
+    r"|Key findings|Inspection findings|The local authority$|Section \d|Executive summary)"
 )
 _NONE_FOUND = re.compile(r"did not (?:find|identify) any|no areas for (?:priority|improvement)", re.IGNORECASE)
 _CONTEXT = re.compile(
@@ -133,7 +134,7 @@ def _asks(opening: str) -> bool:
     return bool(words) and (words[0].casefold() in _ASKING or bool(_ASKING_WORDS.search(opening[:300])))
 
 
-def following_text(line: _Line | None) -> str:
+def _text_of(line: _Line | None) -> str:
     return line.text if line else ""
 
 
@@ -177,7 +178,8 @@ def _list_items(lines: list[_Line], first: int, text: str) -> list[_Item]:
             continue  # a numbered theme ('1. Quality of practice') over bullet items
         if marker and style is None:
             style = marker[0]
-            if style == "number" and marker[2] != 1 and not _asks(line.text[marker[1]:] + " " + following_text(following)):
+            opening = line.text[marker[1] :] + " " + _text_of(following)
+            if style == "number" and marker[2] != 1 and not _asks(opening):
                 break  # the report's own numbered paragraphs, not a list of what to do
         if marker and marker[0] == style:
             if style == "number" and current is not None and marker[2] != (current.number or 0) + 1:
@@ -225,7 +227,8 @@ def _containing_chunk(text: str, chunks: list[Chunk]) -> Chunk | None:
     return None
 
 
-def document_areas(meta: DocumentMeta, text: str, chunks: list[Chunk]) -> tuple[list[ImprovementArea], str | None]:
+def document_areas(meta: DocumentMeta, text: str,
+                   chunks: list[Chunk]) -> tuple[list[ImprovementArea], str | None]:
     """A document's areas, and a one-line reason when it has an improvement section that yields no items."""
     lines = _lines(text)
     areas: dict[str, ImprovementArea] = {}

@@ -30,8 +30,8 @@ def pdf_index(tmp_path_factory, shared_dir) -> tuple[Path, Path]:
     for stem in PDFS:
         shutil.copy(source / f"{stem}{SUFFIX}", corpus)
     rows = (source / "SOURCES.tsv").read_text(encoding="utf-8").splitlines()
-    (corpus / "SOURCES.tsv").write_text("\n".join([rows[0], *(r for r in rows if r.split("\t")[0][:-len(SUFFIX)] in PDFS)]),
-                                        encoding="utf-8")
+    kept = [row for row in rows if row.split("\t")[0][: -len(SUFFIX)] in PDFS]
+    (corpus / "SOURCES.tsv").write_text("\n".join([rows[0], *kept]), encoding="utf-8")
     index_dir = tmp_path_factory.mktemp("ilacs-four-index")
     Indexer(FakeEmbedder()).run(corpus, index_dir)
     return corpus, index_dir
@@ -103,7 +103,7 @@ def test_a_council_or_year_without_an_inspection_gets_one_line_naming_what_there
     with pytest.raises(ProgressError, match=r"^no inspection of Leeds is in the documents; councils with one: "
                                             r"Bradford, Kingston Upon Hull$"):
         tracker.progress("Leeds")
-    with pytest.raises(ProgressError, match=r"^no inspection of Bradford in 2020; the documents have 2018, 2023, 2026$"):
+    with pytest.raises(ProgressError, match=r"^no inspection of Bradford in 2020; the documents have 2018, 2023, 2026"):
         tracker.progress("Bradford", "2020")
     with pytest.raises(ProgressError, match="^name a council: inspections in the documents are of Bradford, Kingston"):
         tracker.progress()

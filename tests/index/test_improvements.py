@@ -107,7 +107,8 @@ def test_a_section_in_prose_is_reported_with_a_reason_and_none_found_is_not_a_pr
     areas, reason = document_areas(_meta(), prose, [])
     assert areas == [] and reason == ("'What needs to improve?' at line 3 is not followed by a list of items "
                                       "the extractor can read")
-    none = "Priority and immediate action\n\n26. The inspection did not find any areas for priority and immediate action.\n"
+    none = ("Priority and immediate action\n\n"
+            "26. The inspection did not find any areas for priority and immediate action.\n")
     assert document_areas(_meta(), none, []) == ([], None)
 
 
