@@ -32,13 +32,13 @@ def main(argv: list[str] | None = None) -> int:
     from bot.progress import Tracker
     from bot.services import Services
     from bot.settings import load_settings
-    from index.improvements.curated import load_corrections
+    from index.improvements.curated import PROGRESS_TOML, load_corrections
 
     services = Services(load_settings(corpus_dir=args.corpus, index_dir=args.index_dir))
     searcher = services.searcher
     searcher.search("warm up the model and the index", k=5)
     def corrections():  # read for each Tracker, as the bot would after a change to the file
-        return load_corrections(args.corpus / "progress.toml")
+        return load_corrections(args.corpus / PROGRESS_TOML)
 
     tracker = Tracker(searcher, corrections())
     councils = [args.council] if args.council else sorted({m.council for m in tracker.inspections() if m.council})

@@ -26,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from index.visits.curated import _line_of, _problem
 
+PROGRESS_TOML = "progress.toml"  # in the corpus folder, beside visits.toml
 _TABLE = re.compile(r"^\s*\[\[\s*([A-Za-z_-]+)\s*\]\]")
 _ID = r"^[0-9a-f]{12}$"
 
