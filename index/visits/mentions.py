@@ -176,12 +176,20 @@ def _determiner(prefix: str) -> tuple[str | None, list[str]]:
     return None, words[-2:]
 
 
-def _kind_of(head: re.Match[str], clause: str, definite: bool, memory: _KindMemory) -> Kind:
+def _service_beside(before: str, after: str) -> bool:
+    """'the fostering inspection', 'the inspection of the adoption service': the service is named just
+    before the word or in the 'of …' that follows it, not anywhere in the clause."""
+    near_before = " ".join(before.split()[-3:])
+    of_phrase = re.match(r"\s+of\s+(?:[\w’'-]+\W+){0,5}", after)
+    return bool(_SERVICE_INSPECTED.search(near_before) or (of_phrase and _SERVICE_INSPECTED.search(of_phrase.group())))
+
+
+def _kind_of(head: re.Match[str], before: str, after: str, definite: bool, memory: _KindMemory) -> Kind:
     """Named kinds as named; a bare inspection is the full one unless a single service was inspected;
     a bare visit is the kind last talked about."""
     group = head.lastgroup or "visit"
     if group == "inspection":
-        return "other" if _SERVICE_INSPECTED.search(clause) else "full_inspection"
+        return "other" if _service_beside(before, after) else "full_inspection"
     if group != "visit":
         return group  # type: ignore[return-value]
     if head.group().casefold() == "one" or definite:
@@ -214,7 +222,7 @@ def _triggers(sentence: str, clause_at: list[tuple[int, int]], memory: _KindMemo
         fresh = "next" in mods or "further" in mods or det == "another"
         definite = det in _DEFINITE and not fresh and ordinal is None
         plural = bool(_PLURAL_HEAD.search(head.group())) or any(_COUNTS.match(w) for w in mods)
-        kind = _kind_of(head, sentence[clause_start:clause_end], definite, memory)
+        kind = _kind_of(head, sentence[clause_start : head.start()], sentence[head.end() : clause_end], definite, memory)
         memory.note(kind)
         found.append(_Trigger(head.span(), kind, ordinal, plural, definite, fresh, bool(_EARLIER & set(mods))))
     return sorted(found + _ellipses(sentence, found), key=lambda t: t.pos)

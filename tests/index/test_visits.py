@@ -628,3 +628,16 @@ def test_a_year_before_inspection_is_one_inspection_not_several() -> None:
     assert [e.when_text for e in found] == ["2022", "23 June to 4 July 2025"]
     quoted = " ".join(s.quote for s in found[0].sources)
     assert all(words in quoted for words in ("since the 2022 inspection", "Following the inspection in 2022", "Since the last inspection"))
+
+
+@pytest.mark.parametrize(("text", "kind"), [
+    ("Despite changes since the last inspection in 2022, improvements were made in private fostering arrangements.",
+     "full_inspection"),
+    ("The previous inspection of Hartlepool’s adoption service was in January 2012.", "other"),
+    ("Safeguarding improved following Ofsted’s thematic inspection in November 2014.", "other"),
+    ("The fostering inspection in March 2015 judged the service good.", "other"),
+])
+def test_a_single_service_inspected_is_named_beside_the_inspection(text: str, kind: str) -> None:
+    """'fostering' far along the sentence does not make the council's inspection a fostering one."""
+    [event] = extract_events([_doc(text, dt.date(2025, 7, 15))])
+    assert event.kind == kind
