@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import re
 import tomllib
 from pathlib import Path
 
-import dateparser
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from index.meta_inference import infer_meta
 from index.models import DatePrecision, DocType, DocumentMeta, ParsedDocument
 
 MANIFEST_NAME = "manifest.toml"
@@ -60,7 +59,7 @@ class Manifest(BaseModel):
     def meta_for(self, source: str, parsed: ParsedDocument) -> DocumentMeta:
         entry = self.entries.get(source)
         if entry is None:
-            return infer_meta(source, parsed)
+            return infer_meta(doc_id_for(source), source, parsed.lines)
         return DocumentMeta(
             doc_id=doc_id_for(source), source=source, title=entry.title, council=entry.council, body=entry.body,
             date=entry.date, date_precision=entry.date_precision, doc_type=entry.type, url=entry.url,
@@ -135,51 +134,6 @@ def _read_sources_tsv(path: Path, manifest: Manifest) -> None:
                 manifest.errors.append(f"{path} line {number} ({name}) field '{first['loc'][0]}': {first['msg']}")
                 continue
             manifest.entries[name] = entry
-
-
-_FIELD = re.compile(r"^\s*(Meeting Title|Report Title|Meeting Date|Date)\s*[:\t]\s*(.+?)\s*$", re.IGNORECASE)
-_GENERIC_FIRST_LINES = {"agenda item", "minutes", "minutes:"}
-
-
-def infer_meta(source: str, parsed: ParsedDocument) -> DocumentMeta:
-    """Metadata read from the text when the manifest says nothing: title line and 'Meeting Date' fields."""
-    fields: dict[str, str] = {}
-    for line in parsed.lines[:60]:
-        match = _FIELD.match(line.text)
-        if match:
-            fields.setdefault(match.group(1).lower(), match.group(2))
-    title = fields.get("report title") or _first_meaningful_line(parsed) or Path(source).stem
-    date_text = fields.get("meeting date") or fields.get("date")
-    date = _parse_date(date_text) if date_text else None
-    return DocumentMeta(
-        doc_id=doc_id_for(source), source=source, title=title[:200], body=fields.get("meeting title"),
-        date=date, doc_type=_guess_type(parsed.text[:3000]), inferred=True,
-    )
-
-
-def _first_meaningful_line(parsed: ParsedDocument) -> str | None:
-    for line in parsed.lines[:40]:
-        text = line.text.strip()
-        if text and text.lower() not in _GENERIC_FIRST_LINES:
-            return text
-    return None
-
-
-def _parse_date(text: str) -> dt.date | None:
-    cleaned = re.sub(r"(\d)\s*(st|nd|rd|th)\b", r"\1", text)
-    parsed = dateparser.parse(cleaned, languages=["en"], settings={"DATE_ORDER": "DMY", "PREFER_DAY_OF_MONTH": "first"})
-    return parsed.date() if parsed else None
-
-
-def _guess_type(opening: str) -> DocType:
-    lowered = opening.lower()
-    if "minutes" in lowered or "resolved" in lowered:
-        return "minutes"
-    if "report" in lowered:
-        return "report"
-    if "dear " in lowered:
-        return "letter"
-    return "other"
 
 
 def _ofsted_title(council: str, published: str) -> str:

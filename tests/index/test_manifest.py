@@ -58,3 +58,81 @@ def test_sources_table_describes_ofsted_reports(shared_dir):
     assert entry.type == "report"
     assert "Blackpool" in entry.title and "January 2019" in entry.title
     assert entry.url.startswith("https://files.ofsted.gov.uk/")
+
+
+# --- documents added by hand, without an entry (issue 13) ---------------------------------------------------------
+
+def _inferred(folder, name: str, text: str):
+    path = folder / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return load_manifest(folder).meta_for(name, parse_file(path, name))
+
+
+def test_markdown_paper_gives_its_title_date_and_council(tmp_path):
+    meta = _inferred(tmp_path, "update.md", "# Children's services improvement update\n\n**Date:** 12 March 2025\n\n"
+                     "Nottingham City Council's children's services were judged inadequate in 2022.\n")
+    assert meta.inferred
+    assert meta.title == "Children's services improvement update"
+    assert (meta.date, meta.date_precision) == (dt.date(2025, 3, 12), "day")
+    assert meta.council == "Nottingham City Council"
+
+
+def test_published_line_letterhead_and_committee_are_read(tmp_path):
+    meta = _inferred(tmp_path, "news.txt", "BURY COUNCIL\n\nChildren's Scrutiny Committee\n\nPublished 20 June 2023\n\n"
+                     "Leaders met Manchester City Council and Bolton Council officers.\n")
+    assert (meta.date, meta.date_precision) == (dt.date(2023, 6, 20), "day")
+    assert meta.council == "Bury Council"  # the letterhead, not a council named further down
+    assert meta.body == "Children's Scrutiny Committee"
+
+
+def test_a_date_given_to_the_month_keeps_that_precision_and_a_letter_is_a_letter(tmp_path):
+    meta = _inferred(tmp_path, "visit.txt", "Ofsted\n\nMarch 2024\n\nJane Smith\nDirector of Children's Services\n"
+                     "London Borough of Hackney\n\nDear Ms Smith\n\nMonitoring visit to Hackney children's services\n")
+    assert (meta.date, meta.date_precision) == (dt.date(2024, 3, 1), "month")
+    assert meta.council == "London Borough of Hackney"
+    assert meta.doc_type == "letter"
+
+
+def test_the_folder_names_the_council_when_the_text_does_not(tmp_path):
+    meta = _inferred(tmp_path, "bury-council/minutes/item.txt", "Minutes\n\nThe Children in Care Council and the Full "
+                     "Council heard the update.\n")
+    assert meta.council == "Bury Council"  # 'Children in Care Council' and 'Full Council' are not councils
+    assert meta.doc_type == "minutes"
+
+
+def test_nothing_is_invented_where_the_text_is_silent(tmp_path):
+    meta = _inferred(tmp_path, "note.txt", "Agenda item\n\nPlacement sufficiency\n\nThe council's plan for 2024 "
+                     "was agreed.\n")
+    assert meta.title == "Placement sufficiency"
+    assert meta.date is None and meta.council is None and meta.body is None
+
+
+def test_a_manifest_entry_overrides_what_is_inferred(tmp_path):
+    (tmp_path / "manifest.toml").write_text('[[document]]\nfile = "update.md"\ntitle = "Curated"\n'
+                                            'council = "Bury Council"\ndate = 2024-01-01\ndate_precision = "year"\n',
+                                            encoding="utf-8")
+    meta = _inferred(tmp_path, "update.md", "# Update\n\n**Date:** 12 March 2025\n\nNottingham City Council.\n")
+    assert not meta.inferred
+    assert (meta.title, meta.council, meta.date, meta.date_precision) == ("Curated", "Bury Council",
+                                                                          dt.date(2024, 1, 1), "year")
+
+
+def test_a_question_naming_the_council_finds_a_paper_added_without_an_entry(tmp_path, fake_embedder):
+    from index.indexer import Indexer
+    from index.models import SearchFilters
+    from index.search import Searcher
+    from index.store import IndexStore
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "update.md").write_text("# Placement sufficiency update\n\n**Date:** 12 March 2025\n\nNottingham City "
+                                      "Council opened two new children's homes in Clifton.\n", encoding="utf-8")
+    Indexer(fake_embedder).run(corpus, tmp_path / "index")
+    store = IndexStore.open(tmp_path / "index")
+    try:
+        hits = Searcher(store, fake_embedder).search("new children's homes", filters=SearchFilters(council="Nottingham"))
+        assert [hit.document.source for hit in hits] == ["update.md"]
+        assert hits[0].document.date == dt.date(2025, 3, 12) and hits[0].document.inferred
+    finally:
+        store.close()
