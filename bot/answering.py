@@ -13,9 +13,10 @@ from typing import Callable
 
 from pydantic import BaseModel
 
+from bot.conversation import Context, carried_line, follow_up
 from bot.grade_answers import asks_about_grade, grade_lead
 from bot.rendering import ends_sentence, iso_date, not_covered, render_answer
-from bot.timeline_answers import asks_about_visits, timeline_lead
+from bot.timeline_answers import asks_about_visits, asks_before_that, timeline_lead, visit_before
 from index.lexical import analyse
 from index.models import Chunk, DocumentMeta, SearchFilters, SearchHit, council_matches
 from index.store import IndexStore, faiss_id
@@ -62,6 +63,7 @@ class Answer(BaseModel):
     lead: str | None = None
     citations: list[Citation]
     understood: str | None = None
+    context: Context | None = None  # what this question was about, for a follow-up
 
 
 def understood_line(intent: QueryIntent, filters: SearchFilters | None) -> str | None:
@@ -103,39 +105,48 @@ class Answerer:
         self.timeline = timeline
         self.today = today
 
-    def ask(self, question: str, filters: SearchFilters | None = None) -> Answer:
+    def ask(self, question: str, filters: SearchFilters | None = None, context: Context | None = None) -> Answer:
+        """The answer to `question`; `context` (what the previous question in this conversation was about) fills
+        in what a follow-up leaves out, and the answer carries the context for the question after it."""
         question = clean_query(question)
-        intent = self.searcher.understand(question)
-        pool = self.searcher.search(question, k=_POOL, filters=filters, intent=intent)
+        asked = follow_up(question, self.searcher.understand(question), context)
+        intent, text = asked.intent, asked.search_text
+        pool = self.searcher.search(text, k=_POOL, filters=filters, intent=intent)
         hits = pool[:5]
         council = (filters.council if filters else None) or intent.council
-        terms = self._term_weights(question, intent)
+        terms = self._term_weights(text, intent)
         unmentioned = self.searcher.absent_terms(question, intent.filters(filters))
-        lead, citations = (None, []) if unmentioned else self._lead(question, intent, council, terms)
+        lead, event, citations = (None, None, []) if unmentioned else self._lead(question, intent, council, terms,
+                                                                                 context)
         chosen = [] if unmentioned else self._relevant(hits)
-        understood = understood_line(intent, filters)
+        understood = carried_line(asked.carried) or understood_line(intent, filters)
+        following = Context(council=council, years=intent.years, date_from=intent.date_from, date_to=intent.date_to,
+                            topic=text, event_id=event.id if event else None)
         if not chosen and lead is None:
-            return Answer(question=question, found=False, answer=self._not_covered(hits, unmentioned), citations=[],
-                          understood=understood)
+            refusal = self._not_covered(hits, unmentioned)
+            return Answer(question=question, found=False, citations=[], understood=understood, context=following,
+                          answer="\n".join(filter(None, (understood, refusal))))
         citations += self._quote(terms, [hit for hit in chosen if hit.chunk.chunk_id not in
                                          {c.chunk_id for c in citations}], start=len(citations),
                                  budget=self.max_quote_chars - sum(len(c.quote) for c in citations))
         citations += self._as_at(terms, citations, pool, self.max_quote_chars - sum(len(c.quote) for c in citations))
         answer = Answer(question=question, found=True, answer="", citations=citations, understood=understood,
-                        lead="\n".join(part for part in (understood, lead) if part) or None)
+                        lead="\n".join(part for part in (understood, lead) if part) or None, context=following)
         answer.answer = render_answer(answer, self.searcher.store.document)
         return answer
 
-    def _lead(self, question: str, intent: QueryIntent, council: str | None,
-              terms: dict[str, float]) -> tuple[str | None, list[Citation]]:
-        """What the timeline or a report's recorded grade says before any passage, with the quotes it rests on."""
-        timeline = self._timeline_lead(question, council)
+    def _lead(self, question: str, intent: QueryIntent, council: str | None, terms: dict[str, float],
+              context: Context | None) -> tuple[str | None, VisitEvent | None, list[Citation]]:
+        """What the timeline or a report's recorded grade says before any passage, the visit it names, and the
+        quotes it rests on."""
+        timeline = self._timeline_lead(question, council, context)
         if timeline is not None:
-            return timeline[0], self._timeline_citations(terms, timeline[1])
+            text, event = timeline
+            return text, event, self._timeline_citations(terms, event) if event else []
         grade = grade_lead(intent, council, self.searcher.store) if asks_about_grade(question) else None
         if grade is None:
-            return None, []
-        return grade.text, [_citation(1, grade.document, grade.chunk, grade.quote)] if grade.chunk else []
+            return None, None, []
+        return grade.text, None, [_citation(1, grade.document, grade.chunk, grade.quote)] if grade.chunk else []
 
     def _term_weights(self, question: str, intent: QueryIntent) -> dict[str, float]:
         """The question's words by rarity in this corpus; the council's own name says nothing about the answer."""
@@ -143,8 +154,16 @@ class Answerer:
         lexical = self.searcher.store.lexical
         return {term: lexical.idf(term) for term in analyse(question) if term not in named}
 
-    def _timeline_lead(self, question: str, council: str | None) -> tuple[str, VisitEvent] | None:
-        if self.timeline is None or not asks_about_visits(question):
+    def _timeline_lead(self, question: str, council: str | None,
+                       context: Context | None) -> tuple[str, VisitEvent | None] | None:
+        if self.timeline is None:
+            return None
+        if asks_before_that(question) and context is not None and context.event_id:
+            timeline = self.timeline(self.today(), council)
+            spoken_of = next((e for e in timeline.past + timeline.upcoming + timeline.unconfirmed
+                              if e.id == context.event_id), None)
+            return visit_before(spoken_of, timeline) if spoken_of else None
+        if not asks_about_visits(question):
             return None
         return timeline_lead(question, self.timeline(self.today(), council))
 

@@ -71,7 +71,7 @@ class QueryIntent(BaseModel):
         if self.date_from and not self.years:
             parts.append(f"since {self.date_from.year}")
         if self.latest and not self.years:
-            parts.append("latest")
+            parts.append("latest papers")
         parts += sorted(self.doc_types)
         return " · ".join(parts)
 

@@ -73,7 +73,7 @@ def test_kinds_of_document(finder):
 def test_summary_says_what_was_understood(finder):
     assert understand("What did Hull's 2023 inspection find?", finder).summary() == "Kingston Upon Hull · 2023"
     assert understand("What did BCP's latest report find?", finder).summary() == (
-        "Bournemouth, Christchurch & Poole · latest")
+        "Bournemouth, Christchurch & Poole · latest papers")
     assert understand("What is a care leaver?", finder).summary() == ""
 
 
