@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import tomllib
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from index.meta_inference import infer_meta
 from index.models import DatePrecision, DocType, DocumentMeta, ParsedDocument
+from index.toml_tables import TomlTable, field_line, read_tables
 
 MANIFEST_NAME = "manifest.toml"
 SYNC_MANIFEST_NAME = "manifest.sync.toml"  # written by `sync`; entries in manifest.toml win over its
@@ -78,34 +78,41 @@ def load_manifest(corpus: Path) -> Manifest:
 
 
 def _read_toml(path: Path, manifest: Manifest) -> None:
+    """Each table is read on its own (index.toml_tables), so one typo costs only its own entry, named by line."""
     if not path.is_file():
         return
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-        manifest.errors.append(f"{path}: not valid TOML ({error}); fix it, metadata is inferred meanwhile")
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        manifest.errors.append(f"{path}: cannot read it ({error}); fix it, metadata is inferred meanwhile")
         return
-    for number, raw in enumerate(data.get("document", []), start=1):
-        name = raw.get("file", f"#{number}") if isinstance(raw, dict) else f"#{number}"
-        try:
-            entry = ManifestEntry.model_validate(raw)
-        except ValidationError as error:
-            first = error.errors()[0]
-            field = ".".join(str(part) for part in first["loc"]) or "entry"
-            manifest.errors.append(
-                f"{path}: document {number} ({name}) field '{field}': {first['msg']}; fix the entry"
-            )
+    tables, errors = read_tables(path, text)
+    manifest.errors.extend(errors)
+    counts = {"document": 0, "council": 0}
+    for table in tables:
+        if table.name not in counts:
+            manifest.errors.append(f"{path} line {table.first_line}: unknown table [[{table.name}]]; "
+                                   "use [[document]] or [[council]]")
             continue
+        counts[table.name] += 1
+        _add_table(path, table, counts[table.name], manifest)
+
+
+def _add_table(path: Path, table: TomlTable, number: int, manifest: Manifest) -> None:
+    model = ManifestEntry if table.name == "document" else CouncilEntry
+    try:
+        entry = model.model_validate(table.values)
+    except ValidationError as error:
+        first = error.errors()[0]
+        field = ".".join(str(part) for part in first["loc"]) or "entry"
+        name = f" ({table.values['file']})" if isinstance(table.values.get("file"), str) else ""
+        manifest.errors.append(f"{path} line {field_line(table, field.split('.')[0])}: {table.name} {number}{name} "
+                               f"field '{field}': {first['msg']}; fix the entry")
+        return
+    if isinstance(entry, ManifestEntry):
         manifest.entries[entry.file] = entry
-    for number, raw in enumerate(data.get("council", []), start=1):
-        try:
-            council = CouncilEntry.model_validate(raw)
-        except ValidationError as error:
-            first = error.errors()[0]
-            field = ".".join(str(part) for part in first["loc"]) or "entry"
-            manifest.errors.append(f"{path}: council {number} field '{field}': {first['msg']}; fix the entry")
-            continue
-        manifest.council_aliases.setdefault(council.name, []).extend(council.aliases)
+    else:
+        manifest.council_aliases.setdefault(entry.name, []).extend(entry.aliases)
 
 
 def _read_sources_tsv(path: Path, manifest: Manifest) -> None:

@@ -36,7 +36,31 @@ def test_bad_entry_gets_one_line_naming_file_and_field(tmp_path):
 def test_invalid_toml_is_reported_not_raised(tmp_path):
     (tmp_path / "manifest.toml").write_text("[[document]\nfile = ", encoding="utf-8")
     manifest = load_manifest(tmp_path)
-    assert manifest.entries == {} and "not valid TOML" in manifest.errors[0]
+    assert manifest.entries == {} and "manifest.toml line 1" in manifest.errors[0]
+
+
+def test_one_toml_syntax_error_loses_only_its_own_entry(tmp_path):
+    (tmp_path / "manifest.toml").write_text(
+        '# staff notes\n\n[[document]]\nfile = "a.txt"\ntitle = "Fine"\n\n'
+        '[[document]]\nfile = "b.txt"\ntitle = "Typo"\ndate = 2025-13-01\n\n'
+        '[[document]]\nfile = "c.txt"\ntitle = "Also fine"\ndate = 2025-03-12\n\n'
+        '[[council]]\nname = "Bury Council"\naliases = ["Bury MBC"]\n',
+        encoding="utf-8",
+    )
+    manifest = load_manifest(tmp_path)
+    assert sorted(manifest.entries) == ["a.txt", "c.txt"]
+    assert manifest.entries["c.txt"].date == dt.date(2025, 3, 12)
+    assert manifest.council_aliases == {"Bury Council": ["Bury MBC"]}
+    [error] = manifest.errors
+    assert error.startswith(f"{tmp_path / 'manifest.toml'} line 10: ")
+    assert "field 'date'" in error and "2025-13-01" in error and "\n" not in error
+
+
+def test_a_bad_value_is_named_with_its_line(tmp_path):
+    (tmp_path / "manifest.toml").write_text('[[document]]\nfile = "a.txt"\ntitle = "Fine"\ntype = "memo"\n',
+                                            encoding="utf-8")
+    [error] = load_manifest(tmp_path).errors
+    assert error.startswith(f"{tmp_path / 'manifest.toml'} line 4: ") and "'type'" in error and "a.txt" in error
 
 
 def test_document_without_entry_is_described_from_its_text(tmp_path, repo_root):
