@@ -21,8 +21,10 @@ from index.errors import EngineError
 from index.models import DocumentMeta, SearchFilters, council_words
 
 _YEAR = re.compile(r"\b(19[89]\d|20\d\d)\b")
-_BEFORE = re.compile(r"\b(?:before|prior to|until|up to|earlier than)\s+(?:the\s+)?(?:end of\s+)?(19[89]\d|20\d\d)\b", re.I)
-_SINCE = re.compile(r"\b(since|after|from|later than)\s+(?:the\s+)?(?:start of\s+)?(19[89]\d|20\d\d)\b", re.I)
+# 'before 2019' bounds the papers' dates; 'after the 2018 inspection' names an event whose own report may answer
+_EVENT = r"(?!\s*(?:'s\s+)?(?:ofsted\s+)?(?:inspections?|reports?|visits?|judgements?|letters?)\b)"
+_BEFORE = re.compile(rf"\b(?:before|prior to|until|up to|earlier than)\s+(?:the\s+end of\s+)?(19[89]\d|20\d\d)\b{_EVENT}", re.I)
+_SINCE = re.compile(rf"\b(since|after|from|later than)\s+(?:the\s+start of\s+)?(19[89]\d|20\d\d)\b{_EVENT}", re.I)
 _LATEST = re.compile(r"\b(latest|most recent(?:ly)?|current(?:ly)?|now|newest|last|recent|today|this year)\b", re.I)
 _TYPE_WORDS: dict[str, str] = {
     r"\bminutes?\b|\bscrutiny (?:committee|meeting)\b|\bcommittee meeting\b": "minutes",

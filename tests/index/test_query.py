@@ -61,6 +61,9 @@ def test_years_and_bounds(finder):
     assert since.date_from == dt.date(2020, 1, 1) and since.years == ()
     after = understand("after 2020", finder)
     assert after.date_from == dt.date(2021, 1, 1)
+    event = understand("What did Wakefield commit to after the 2018 inspection?", finder)
+    assert event.date_from is None and event.years == (2018,)
+    assert understand("since 2019's inspection", finder).date_from is None
     assert understand("What did the latest inspection say?", finder).latest
     assert not understand("What did the 2022 inspection say?", finder).latest
 
