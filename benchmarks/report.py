@@ -55,7 +55,47 @@ def targets(results: dict) -> list[tuple[str, str, bool | None]]:
         cold = entry.get("cold_start", {}).get("cli_ask_first_answer_s", {}).get("median")
         if cold is not None:
             rows.append((f"cold start to first answer ≤ 5 s at {label}", f"{cold:.2f} s", cold <= 5))
+    cold = results.get("cold_start_backends", {}).get("onnx")
+    if cold:
+        seconds = cold["first_answer_s"]["median"]
+        rows.append(("cold start to first answer ≤ 2 s on the seeds (ONNX backend)", f"{seconds:.2f} s", seconds <= 2))
     return rows
+
+
+def backends_section(results: dict) -> list[str]:
+    """Cold start and throughput of the two embedding backends (benchmarks/coldstart.py)."""
+    lines: list[str] = []
+    cold = results.get("cold_start_backends")
+    if cold:
+        lines += ["## Embedding backends: cold start on the seeds", "",
+                  f"`python -m bot ask \"{cold['question']}\" --json` on the seed corpus, BOT_EMBEDDER=onnx and torch "
+                  f"alternately, {cold['repeats']} runs each; wall time from process start to the first byte of the "
+                  f"answer, and to exit (load average {cold['load_average']}). In-process steps are one more run "
+                  "of each.", "",
+                  "| backend | first answer s (median) | runs | exit s | imports s | load model s | open index s | "
+                  "answer s | heavy packages loaded |", "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+        for backend in ("onnx", "torch"):
+            c, s = cold[backend], cold[backend]["steps_in_process"]
+            lines.append(f"| {backend} | {c['first_answer_s']['median']:.2f} | {c['first_answer_s']['all']} | "
+                         f"{c['exit_s']['median']:.2f} | {s['imports_s']:.2f} | {s['load_model_s']:.2f} | "
+                         f"{s['open_index_s']:.2f} | {s['first_answer_s']:.2f} | "
+                         f"{', '.join(s['heavy_modules_loaded']) or 'none'} |")
+        names = list(dict.fromkeys(list(cold["onnx"]["import_seconds"]) + list(cold["torch"]["import_seconds"])))
+        lines += ["", "Import time by package (`python -X importtime -m bot ask`, cumulative seconds; a package "
+                  "imported by another counts inside it too):", "", "| package | onnx | torch |", "| --- | --- | --- |"]
+        lines += [f"| {name} | {_fmt(cold['onnx']['import_seconds'].get(name), 3)} | "
+                  f"{_fmt(cold['torch']['import_seconds'].get(name), 3)} |" for name in names]
+        lines.append("")
+    speed = results.get("embedder_throughput")
+    if speed:
+        lines += ["## Embedding backends: throughput", "",
+                  f"The same {speed['passages']} passages of real reports (cut and prefixed as the indexer embeds them), "
+                  f"{speed['repeats']} alternating rounds in one process; medians. Fastest: {speed['fastest']}.", "",
+                  "| path | passages/s | × plain encode | runs s |", "| --- | --- | --- | --- |"]
+        lines += [f"| {name} | {p['passages_per_s']:.1f} | {p['ratio_to_plain']:.3f} | {p['seconds']} |"
+                  for name, p in speed["paths"].items()]
+        lines.append("")
+    return lines
 
 
 def write_markdown(results: dict) -> None:
@@ -191,6 +231,7 @@ def write_markdown(results: dict) -> None:
                   f"(runs: {[r['seconds'] for r in update['runs']]} s; re-embedded per run: "
                   f"{[r['embedded'] for r in update['runs']]}). Stage times of the last run (s): "
                   f"{update['runs'][-1]['stages_s']}.", ""]
+    lines += backends_section(results)
     notes = results.get("notes")
     if notes:
         lines += ["## Findings", ""] + [f"- {note}" for note in notes] + [""]
