@@ -21,6 +21,7 @@ from index.errors import EngineError
 from index.models import DOC_TYPES, SearchFilters, SearchHit
 
 EXIT_USAGE = 2
+EXIT_PROBLEMS = 3  # `index` built what it could, but files were skipped or the manifest has problems
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -113,13 +114,14 @@ class Cli:
     def index(self, args: argparse.Namespace) -> int:
         report = self.services.reindex(rebuild=args.rebuild, progress=not args.json, say=lambda m: print(m, file=self.err))
         for error in report.errors:
-            print(f"skipped: {error}", file=self.err)
+            print(f"problem: {error}", file=self.err)
+        problems = report.problem_summary()
         if args.json:
             self.emit(report.model_dump())
         else:
             print(f"indexed {report.documents} documents, {report.passages} passages "
-                  f"({index_summary(report)})", file=self.out)
-        return 0
+                  f"({index_summary(report)}){f'; {problems}' if problems else ''}", file=self.out)
+        return EXIT_PROBLEMS if report.errors else 0
 
     def search(self, args: argparse.Namespace) -> int:
         if not 1 <= args.k <= 50:
@@ -200,6 +202,7 @@ class Cli:
             "doc_id": m.doc_id, "source": m.source, "title": m.title, "council": m.council, "body": m.body,
             "date": iso_date(m), "date_precision": m.date_precision, "type": m.doc_type, "url": m.url,
             "inferred": m.inferred, "passages": len(store.document_chunks(m.doc_id)),
+            "stale_since": m.stale_since.isoformat() if m.stale_since else None, "stale_reason": m.stale_reason,
         } for m in newest_first(store)]})
         return 0
 

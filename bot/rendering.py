@@ -111,4 +111,12 @@ def index_summary(report: IndexReport) -> str:
 def document_line(meta: DocumentMeta, passages: int) -> str:
     """One document in a list: 'Bury Council · Cabinet · 12 Mar 2024 · minutes · 40 passages · bury.txt'."""
     return joined(meta.council, meta.body, display_date(meta) or "undated", meta.doc_type, f"{passages} passages",
-                  meta.source, "metadata inferred from the text" if meta.inferred else None)
+                  meta.source, "metadata inferred from the text" if meta.inferred else None, stale_note(meta))
+
+
+def stale_note(meta: DocumentMeta) -> str | None:
+    """'OLDER VERSION served since 29 Nov 2026: the new file cannot be read (empty file)' for a broken update."""
+    if meta.stale_since is None:
+        return None
+    return (f"OLDER VERSION served since {format_date(meta.stale_since, 'day')}: the new file cannot be read "
+            f"({meta.stale_reason or 'unknown problem'})")

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from index.calibration import calibrate
 from index.chunking import ChunkerConfig, chunk_document, embed_prefix
@@ -29,8 +30,16 @@ Progress = Callable[[str], None]
 StoredIndex = dict[str, tuple[str, DocumentMeta]]  # source -> (file hash, metadata) of what the live index holds
 
 
+class SkippedFile(BaseModel):
+    """A corpus file that could not be read; `kept_older` when the version indexed before is still served."""
+
+    source: str
+    problem: str
+    kept_older: bool = False
+
+
 class IndexReport(BaseModel):
-    """What a build did, for the command line and for /reindex."""
+    """What a build did, for the command line and for /reindex; `errors` holds every problem as one full line."""
 
     documents: int
     passages: int
@@ -40,7 +49,32 @@ class IndexReport(BaseModel):
     unchanged: int = 0
     embedded: int = 0
     errors: list[str] = []
+    skipped: list[SkippedFile] = []
+    missing: list[str] = Field([], description="files manifest entries name that are not in the corpus")
     rebuilt: bool = False
+
+    def problem_summary(self) -> str | None:
+        """'2 skipped: a.pdf (empty file), b.txt (not valid UTF-8); 1 manifest problem': one line, or None."""
+        parts = []
+        dropped = [skip for skip in self.skipped if not skip.kept_older]
+        older = [skip for skip in self.skipped if skip.kept_older]
+        if dropped:
+            parts.append(f"{len(dropped)} skipped: " + ", ".join(f"{s.source} ({_short(s.problem)})" for s in dropped))
+        if older:
+            parts.append(f"{len(older)} served from an older version, the new file cannot be read: "
+                         + ", ".join(f"{s.source} ({_short(s.problem)})" for s in older))
+        if self.missing:
+            names = "entry names" if len(self.missing) == 1 else "entries name"
+            parts.append(f"{len(self.missing)} manifest {names} a missing file: {', '.join(self.missing)}")
+        other = len(self.errors) - len(self.skipped) - len(self.missing)
+        if other > 0:
+            parts.append(f"{other} manifest problem{'s' if other > 1 else ''} (see above)")
+        return "; ".join(parts) or None
+
+
+def _short(problem: str) -> str:
+    """A DocumentError's problem without its library detail: 'empty file', 'PDF is encrypted with a password'."""
+    return problem.split(" (")[0]
 
 
 def corpus_files(corpus: Path) -> list[Path]:
@@ -85,15 +119,19 @@ class Indexer:
         stored = previous.stored_documents() if previous else {}
         reusable = stored if previous is not None and previous.manifest.chunker == self.chunker else {}
         documents: list[StoredDocument] = []
-        for path in corpus_files(corpus):
+        files = corpus_files(corpus)
+        for path in files:
             source = path.relative_to(corpus).as_posix()
             document = self._document(path, source, manifest, previous, stored, reusable, report)
             if document is not None:
                 documents.append(document)
+        _report_missing(manifest, {path.relative_to(corpus).as_posix() for path in files}, corpus, report)
         report.removed = sorted(set(stored) - {doc.meta.source for doc in documents})
         report.documents = len(documents)
         report.passages = sum(len(doc.chunks) for doc in documents)
-        unchanged = not (report.added or report.changed or report.removed)
+        stale_before = {source for source, (_, meta) in stored.items() if meta.stale_since}
+        stale_now = {doc.meta.source for doc in documents if doc.meta.stale_since}
+        unchanged = not (report.added or report.changed or report.removed or stale_now != stale_before)
         if (reusable and unchanged and previous.manifest.format == FORMAT
                 and previous.improvement_areas().version == AREAS_VERSION
                 and previous.council_aliases() == manifest.council_aliases):
@@ -139,9 +177,11 @@ class Indexer:
         try:
             parsed = parse_file(path, source, max_bytes=self.max_file_bytes)
         except DocumentError as error:
-            if previous is not None and source in stored:
+            kept = previous is not None and source in stored
+            report.skipped.append(SkippedFile(source=source, problem=error.problem, kept_older=kept))
+            if kept:
                 report.errors.append(f"{error} (kept the version indexed before)")
-                return previous.load_document(source)
+                return _marked_stale(previous.load_document(source), error.problem)
             report.errors.append(str(error))
             return None
         meta = manifest.meta_for(source, parsed)
@@ -185,6 +225,20 @@ class Indexer:
         matrix = (np.stack([vectors[chunk_id] for chunk_id in wanted.values()]) if wanted
                   else np.zeros((0, self.embedder.dim), dtype=np.float32))
         return VectorIndex.build(ids, matrix, dim=self.embedder.dim)
+
+
+def _marked_stale(document: StoredDocument, problem: str) -> StoredDocument:
+    """The older version, recorded as served in place of a newer file that cannot be read (since when, and why)."""
+    since = document.meta.stale_since or dt.date.today()
+    meta = document.meta.model_copy(update={"stale_since": since, "stale_reason": problem})
+    return document.model_copy(update={"meta": meta})
+
+
+def _report_missing(manifest: Manifest, present: set[str], corpus: Path, report: IndexReport) -> None:
+    """A manifest entry naming no file is a typo or a deleted paper: staff should hear of it."""
+    for name in sorted(set(manifest.entries) - present):
+        report.missing.append(name)
+        report.errors.append(f"manifest entry for '{name}': no such file in {corpus}; fix its 'file' or remove it")
 
 
 def _as_parsed(source: str, text: str) -> ParsedDocument:

@@ -30,6 +30,11 @@ class DocumentMeta(BaseModel):
     date_note: str | None = Field(None, description="why this date was chosen where the text disagrees")
     inferred: bool = Field(False, description="true when no manifest entry described the document")
     grade: str | None = Field(None, description="the overall effectiveness judgement an inspection report states")
+    stale_since: dt.date | None = Field(
+        None, description="the file changed after this version was indexed and its new version cannot be read "
+        "(first seen that day): this older version is what is served until the file is fixed",
+    )
+    stale_reason: str | None = Field(None, description="why the new version of the file could not be read")
 
 
 class Line(BaseModel):

@@ -96,6 +96,7 @@ def test_docs_json_lists_every_document(seed_services):
     ["search", "anything", "--since", "2024-13-01"],
     ["visits", "--as-of", "March 2024"],
     ["quote", "000000000000", "--context", "9"],
+    ["define", "MASHH"],
 ])
 def test_bad_requests_exit_2_with_one_line(seed_services, monkeypatch, capsys, argv):
     monkeypatch.setattr("bot.cli.Services", lambda settings: seed_services)
@@ -111,3 +112,52 @@ def test_console_script_and_module_run(tmp_path):
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 2
     assert "no index" in result.stderr and "python -m bot index" in result.stderr
+
+
+# --- admin safety (issue 13): `index` says what it skipped, and `docs` what is served from an older version ------
+
+@pytest.fixture()
+def small_services(tmp_path, fake_embedder):
+    from bot.services import Services
+    from bot.settings import Settings
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "plan.txt").write_text("Improvement plan\n\nThe plan has six priorities for children in care.\n")
+    (corpus / "update.txt").write_text("Scrutiny update\n\nAgency staff costs fell by a fifth this year.\n")
+    settings = Settings(corpus_dir=corpus, index_dir=tmp_path / "index", model=fake_embedder.name,
+                        feedback_db=tmp_path / "feedback.sqlite", _env_file=None)
+    return Services(settings, fake_embedder)
+
+
+def test_index_exits_3_with_a_one_line_summary_of_what_it_skipped(small_services):
+    corpus = small_services.corpus
+    assert run(small_services, "index")[0] == 0
+    (corpus / "empty.txt").write_bytes(b"")
+    (corpus / "update.txt").write_bytes(b"Agenda\x00\x01")  # an update that cannot be read
+    (corpus / "manifest.toml").write_text('[[document]]\nfile = "gone.txt"\ntitle = "Deleted paper"\n')
+    status, out, err = run(small_services, "index")
+    assert status == 3
+    [summary] = out.splitlines()
+    assert summary.startswith("indexed 2 documents")
+    assert "1 skipped: empty.txt (empty file)" in summary
+    assert "served from an older version, the new file cannot be read: update.txt (binary content" in summary
+    assert "1 manifest entry names a missing file: gone.txt" in summary
+    assert all(line.startswith("problem: ") for line in err.splitlines()[-3:])
+
+
+def test_docs_flags_a_document_served_from_an_older_version(small_services):
+    import datetime as dt
+
+    run(small_services, "index")
+    (small_services.corpus / "update.txt").write_bytes(b"")
+    assert run(small_services, "index")[0] == 3
+    documents = {d["source"]: d for d in json.loads(run(small_services, "docs", "--json")[1])["documents"]}
+    assert documents["update.txt"]["stale_since"] == dt.date.today().isoformat()
+    assert documents["update.txt"]["stale_reason"] == "empty file (0 bytes)"
+    assert documents["plan.txt"]["stale_since"] is None
+    text = run(small_services, "docs")[1]
+    assert "OLDER VERSION served since" in text and text.count("OLDER VERSION") == 1
+    (small_services.corpus / "update.txt").write_text("Scrutiny update\n\nAgency costs fell again.\n")
+    assert run(small_services, "index")[0] == 0  # fixed: served fresh, flag gone
+    assert "OLDER VERSION" not in run(small_services, "docs")[1]
