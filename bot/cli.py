@@ -13,7 +13,7 @@ from typing import Callable, TextIO
 
 from bot.answering import QueryError, clean_query
 from bot.feedback import FeedbackStore
-from bot.handlers import Handlers, Reply, find_passage, newest_first, parse_date, parse_filters
+from bot.handlers import Handlers, Reply, define_term, find_passage, newest_first, parse_date, parse_filters
 from bot.rendering import index_summary, iso_date, source_line
 from bot.services import Services
 from bot.settings import load_settings
@@ -50,6 +50,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     docs = commands.add_parser("docs", help="the documents in the index")
     docs.add_argument("--json", action="store_true")
+
+    define = commands.add_parser("define", help="what a term or acronym means, from the glossary")
+    define.add_argument("term", metavar="TERM")
+    define.add_argument("--json", action="store_true", help="term, expansion, definition, synonyms, source")
 
     visits = commands.add_parser("visits", help="upcoming inspections and visits, from the documents")
     visits.add_argument("--as-of", help="see the timeline from this day, YYYY-MM-DD (default today)")
@@ -204,6 +208,16 @@ class Cli:
             "inferred": m.inferred, "passages": len(store.document_chunks(m.doc_id)),
             "stale_since": m.stale_since.isoformat() if m.stale_since else None, "stale_reason": m.stale_reason,
         } for m in newest_first(store)]})
+        return 0
+
+    def define(self, args: argparse.Namespace) -> int:
+        """An unknown term is the one-line error naming the closest headwords (exit status 2)."""
+        entry = define_term(self.services.glossary, args.term)
+        if args.json:
+            self.emit({"term": entry.term, "expansion": entry.expansion, "definition": entry.definition,
+                       "synonyms": list(entry.synonyms), "source": entry.source})
+        else:
+            print(self.handlers.define(args.term).as_text(), file=self.out)
         return 0
 
     def visits(self, args: argparse.Namespace) -> int:

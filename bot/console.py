@@ -44,6 +44,10 @@ def _docs(handlers: Handlers, rest: str, out: TextIO) -> Reply:
     return handlers.docs(int(rest) if rest.strip().isdigit() else 1)
 
 
+def _define(handlers: Handlers, rest: str, out: TextIO) -> Reply:
+    return handlers.define(rest)
+
+
 def _reindex(handlers: Handlers, rest: str, out: TextIO) -> Reply:
     return handlers.reindex(allowed=True, progress=lambda step: print(f"… {step}", file=out, flush=True))
 
@@ -53,7 +57,8 @@ def _help(handlers: Handlers, rest: str, out: TextIO) -> Reply:
 
 
 ROUTES: dict[str, Callable[[Handlers, str, TextIO], Reply]] = {
-    "/ask": _ask, "/quote": _quote, "/docs": _docs, "/visits": _visits, "/reindex": _reindex, "/help": _help,
+    "/ask": _ask, "/quote": _quote, "/docs": _docs, "/visits": _visits, "/define": _define,
+    "/reindex": _reindex, "/help": _help,
 }
 
 

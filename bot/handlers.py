@@ -13,6 +13,7 @@ Adding a command: a method on `Handlers` returning a
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import hashlib
 import logging
 import re
@@ -26,10 +27,13 @@ from pydantic import BaseModel
 
 from bot.answering import Answer, QueryError
 from bot.feedback import FeedbackStore
-from bot.rendering import citation_line, document_line, index_summary, joined, quotes_text, source_line
+from bot.rendering import (
+    citation_line, document_line, index_summary, joined, quotes_text, source_line, term_line, unknown_term,
+)
 from bot.services import Services
 from bot.timeline_answers import timeline_sections
 from index.errors import EngineError
+from index.glossary import Glossary, GlossaryEntry
 from index.models import DOC_TYPES, Chunk, DocumentMeta, SearchFilters
 from index.store import IndexStore
 
@@ -40,6 +44,7 @@ MORE_PER_PRESS = 3
 MAX_CONTEXT = 3
 MAX_TOPICS = 8
 MAX_CHOICES = 25
+MAX_TERMS = 3  # acronyms explained under an answer
 VISIT_FIELD_CHARS = 1000  # a block of timeline lines small enough for any adapter to show whole (Discord: 1,024)
 VISIT_PAGE_CHARS = 4000  # the timeline lines on one page (a Discord embed holds 6,000 characters in all)
 
@@ -63,6 +68,8 @@ COMMANDS: dict[str, CommandHelp] = {
     "docs": CommandHelp(usage="/docs [page]", summary="List the documents the bot can quote from"),
     "visits": CommandHelp(usage="/visits [as_of:YYYY-MM-DD] [council:NAME] [include_past:true] [page:N]",
                           summary="Upcoming inspections and monitoring visits, from the documents, with sources"),
+    "define": CommandHelp(usage="/define TERM",
+                          summary="What a term or acronym of children's social care means, from the glossary"),
     "reindex": CommandHelp(usage="/reindex", summary="Re-read the document folder (Manage Server only)"),
     "help": CommandHelp(usage="/help", summary="How to ask questions and what the bot can do"),
 }
@@ -248,6 +255,49 @@ def find_passage(store: IndexStore, chunk_id: str, context: int = 0) -> tuple[Do
     return store.document(chunk.doc_id), chunk, around
 
 
+def define_term(glossary: Glossary, term: str) -> GlossaryEntry:
+    """The glossary entry for `term` (headword, expansion or synonym, any case); unknown ones get one line naming
+    the closest headwords, for /define and `define`."""
+    if not term.strip():
+        raise QueryError("name the term to define, e.g. /define CLA")
+    entry = glossary.lookup(term)
+    if entry is None:
+        raise QueryError(unknown_term(term.strip(), close_headwords(glossary, term)))
+    return entry
+
+
+def close_headwords(glossary: Glossary, term: str, n: int = 3) -> list[str]:
+    """Headwords whose names are spelt most like `term` (difflib), best first."""
+    owners: dict[str, str] = {}
+    for entry in glossary:
+        for name in entry.names:
+            owners.setdefault(name.casefold(), entry.headword)
+    close = difflib.get_close_matches(term.strip().casefold(), list(owners), n=n * 3, cutoff=0.6)
+    return list(dict.fromkeys(owners[name] for name in close))[:n]
+
+
+def acronyms_in(glossary: Glossary, texts: list[str], limit: int = MAX_TERMS) -> list[GlossaryEntry]:
+    """Acronyms the texts write (two or more capitals: 'CLA', 'LAC', 'CiC'; not 'Ofsted') without spelling them
+    out, first mention first: what an answer's 'Terms' field explains."""
+    found: list[GlossaryEntry] = []
+    for text in texts:
+        for entry in glossary.entries_in(text):
+            if (entry.expansion and entry not in found and _folded(entry.expansion) not in _folded(text)
+                    and any(_written_as_acronym(name, text) for name in entry.names)):
+                found.append(entry)
+    return found[:limit]
+
+
+def _folded(text: str) -> str:
+    return text.casefold().replace("’", "'")
+
+
+def _written_as_acronym(name: str, text: str) -> bool:
+    if " " in name or sum(char.isupper() for char in name) < 2:
+        return False
+    return re.search(rf"(?<![\w]){re.escape(name)}(?:s|'s|’s)?(?![\w])", text) is not None
+
+
 def newest_first(store: IndexStore) -> list[DocumentMeta]:
     """The documents as /docs and `docs` list them."""
     return sorted(store.documents(), key=lambda m: (m.date or dt.date.min, m.source), reverse=True)
@@ -288,6 +338,9 @@ class Handlers:
         for c in answer.citations:
             meta = store.document(c.doc_id)
             fields.append(Field(name=citation_line(c.n, meta, c.location), value=f"id {c.chunk_id}", url=meta.url))
+        terms = acronyms_in(self.services.glossary, [answer.question, *(c.quote for c in answer.citations)])
+        if terms:
+            fields.append(Field(name="Terms", value="\n".join(term_line(entry) for entry in terms)))
         buttons = [Button(label=f"Show passage {c.n}", action="passage", argument=c.chunk_id) for c in answer.citations]
         buttons.append(Button(label="More results", action="more", argument=answer_id))
         return Reply(
@@ -346,6 +399,17 @@ class Handlers:
             footer=joined(source_line(meta, chunk.location), f"id {chunk.chunk_id}"),
             cut_hint=f"the passage continues in {where}",
         )
+
+    def define(self, term: str) -> Reply:
+        """A glossary entry; an unknown term is one line naming the closest headwords."""
+        try:
+            entry = define_term(self.services.glossary, term)
+        except QueryError as error:
+            return Reply(ephemeral=True, description=str(error))
+        also = [name for name in entry.synonyms if name.casefold() != (entry.expansion or "").casefold()]
+        return Reply(title=term_line(entry), description=entry.definition,
+                     fields=[Field(name="Also called", value="; ".join(also))] if also else [],
+                     footer=f"Source: {entry.source}")
 
     def docs(self, page: int | None = 1) -> Reply:
         """One page of the documents, newest first; `page=None` lists them all on one page (the command line)."""

@@ -14,6 +14,7 @@ from index.models import DatePrecision, DocumentMeta
 
 if TYPE_CHECKING:
     from bot.answering import Answer, Citation
+    from index.glossary import GlossaryEntry
     from index.indexer import IndexReport
 
 DocumentLookup = Callable[[str], DocumentMeta]
@@ -120,3 +121,14 @@ def stale_note(meta: DocumentMeta) -> str | None:
         return None
     return (f"OLDER VERSION served since {format_date(meta.stale_since, 'day')}: the new file cannot be read "
             f"({meta.stale_reason or 'unknown problem'})")
+
+
+def term_line(entry: GlossaryEntry) -> str:
+    """'CLA — child looked after': an acronym and what it stands for (the term alone when it is no acronym)."""
+    return f"{entry.headword} — {entry.expansion}" if entry.expansion else entry.headword
+
+
+def unknown_term(term: str, suggestions: list[str]) -> str:
+    """The one line for a term the glossary lacks, with the nearest headwords it has."""
+    near = f" Did you mean {', '.join(suggestions)}?" if suggestions else " Try an acronym such as CLA or IRO."
+    return f"'{term}' is not in the glossary.{near}"

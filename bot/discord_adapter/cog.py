@@ -153,6 +153,11 @@ class AnswersCog(commands.Cog, name="Answers"):
                                       current: str) -> list[app_commands.Choice[str]]:
         return await self._choices(self.handlers.council_choices, current)
 
+    @_described("define")
+    @app_commands.describe(term="an acronym or term, e.g. CLA, IRO, care leaver")
+    async def define(self, interaction: discord.Interaction, term: app_commands.Range[str, 1, 100]) -> None:
+        await self._run(interaction, False, functools.partial(self.handlers.define, term))
+
     @_described("help")
     async def help(self, interaction: discord.Interaction) -> None:
         await interaction.response.send_message(**message_kwargs(self.handlers.help()), ephemeral=True)

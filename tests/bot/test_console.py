@@ -84,3 +84,9 @@ def test_a_long_timeline_says_which_command_shows_its_next_page(handlers, monkey
     later = next(b for b in first.buttons if b.label.startswith("Later"))
     assert replies[0] == handlers.press("visits", later.argument, "u1").as_text()
     assert replies[0].startswith("Inspections and visits — Nottingham City Council") and "Page 2 of" in replies[0]
+
+
+def test_define_explains_a_term_and_suggests_close_ones(handlers):
+    _, replies = chat(handlers, "/define CLA", "/define MASHH")
+    assert replies[0] == handlers.define("CLA").as_text() and replies[0].startswith("CLA — child looked after")
+    assert replies[1] == "'MASHH' is not in the glossary. Did you mean MASH, LSCP?"

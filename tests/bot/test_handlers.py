@@ -10,7 +10,7 @@ import pytest
 from bot import handlers as handlers_module
 from bot.answering import QueryError, fold
 from bot.feedback import FeedbackStore
-from bot.handlers import Cooldown, Field, Handlers, Reply, failure, visit_pages
+from bot.handlers import Cooldown, Field, Handlers, Reply, acronyms_in, failure, visit_pages
 from bot.rendering import source_line
 
 QUESTION = "When is the next full Ofsted inspection expected?"
@@ -38,10 +38,11 @@ def test_an_answer_quotes_passages_verbatim_with_sources_and_buttons(answered, s
     store = seed_services.store
     cited = _buttons(reply, "passage")
     assert reply.title == reply.topic == QUESTION and not reply.ephemeral
-    assert 1 <= len(cited) <= 3 and len(reply.fields) == len(cited)
+    sources = [field for field in reply.fields if field.name != "Terms"]
+    assert 1 <= len(cited) <= 3 and len(sources) == len(cited)
     quotes = re.findall(r"“(.+?)(?: …)?” \[(\d)\]", reply.description)  # " …" marks a quote cut mid-sentence
     assert [int(n) for _, n in quotes] == list(range(1, len(cited) + 1))
-    for (quote, n), chunk_id, field in zip(quotes, cited, reply.fields):
+    for (quote, n), chunk_id, field in zip(quotes, cited, sources):
         chunk = store.chunk(chunk_id)
         meta = store.document(chunk.doc_id)
         assert fold(quote) in fold(chunk.text)
@@ -57,7 +58,7 @@ def test_the_answer_keeps_the_cores_lead_and_quotes_and_lists_sources_as_fields(
     reply = handlers.ask(question)
     assert "Sources:" in core.answer and "Sources:" not in reply.description
     assert core.answer.startswith(reply.description) and not reply.description.startswith("“")  # the lead first
-    assert len(reply.fields) == len(core.citations)
+    assert len([field for field in reply.fields if field.name != "Terms"]) == len(core.citations)
 
 
 def test_more_results_gives_new_passages_each_press_then_says_when_none_are_left(answered):
@@ -235,3 +236,26 @@ def test_visit_pages_keep_every_line_whole_and_in_order():
         len([f for f in fields if f.name.startswith("Before")]) - 1)
     assert visit_pages([("Before", [])], 400, 900) == [[Field(name="Before", value="",
                                                               cut_hint="/quote an id for the passage an event comes from")]]
+
+
+def test_define_finds_a_term_by_any_of_its_names_and_suggests_close_ones(handlers):
+    reply = handlers.define("looked after children")
+    assert reply.title == "CLA — child looked after" and not reply.ephemeral
+    assert reply.description.startswith("A child in the care of a local authority")
+    assert "LAC" in reply.fields[0].value and reply.footer.startswith("Source: ")
+    assert handlers.define("iro").title.startswith("IRO — ")
+    unknown = handlers.define("MASHH")
+    assert unknown.ephemeral and "\n" not in unknown.description
+    assert unknown.description == "'MASHH' is not in the glossary. Did you mean MASH, LSCP?"
+    assert "not in the glossary" in handlers.define("zzzz").description
+    assert "name the term" in handlers.define("  ").description
+
+
+def test_acronyms_in_a_question_or_quote_are_explained_under_the_answer(handlers, seed_services):
+    glossary = seed_services.glossary
+    found = acronyms_in(glossary, ["Did Ofsted see the IRO and LACs?", "the MASH (multi-agency safeguarding hub)"])
+    assert [entry.headword for entry in found] == ["IRO", "CLA"]  # not Ofsted (a word), not MASH (spelt out)
+    assert len(acronyms_in(glossary, ["CLA IRO SEND PLO SGO EHCP"])) == 3
+    reply = handlers.ask("What did the DCS report about the quality assurance framework?")
+    assert "DCS" in reply.description and reply.fields[-1].name == "Terms"
+    assert reply.fields[-1].value.startswith("DCS — Director of Children's Services")
