@@ -211,7 +211,7 @@ def test_the_visit_before_that_is_the_previous_one_of_its_kind(seed_events):
     assert earlier is not None and earlier.when_text == "July 2022" and text.startswith("Before that: Nottingham City Council: a full")
 
 
-def _pdf_events(shared_dir, embedder, names):
+def _pdf_events(shared_dir, counter, names):
     from index.chunking import chunk_document
     from index.manifest import load_manifest
     from index.parsing import parse_file
@@ -222,12 +222,13 @@ def _pdf_events(shared_dir, embedder, names):
     for name in names:
         parsed = parse_file(corpus / name, name)
         meta = manifest.meta_for(name, parsed)
-        documents.append((meta, chunk_document(parsed, meta.doc_id, meta.title, embedder.count_tokens)))
+        documents.append((meta, chunk_document(parsed, meta.doc_id, meta.title, counter.count_tokens)))
     return extract_events(documents)
 
 
-def test_sefton_last_inspected_comes_from_the_reports_front_matter(shared_dir, embedder):
-    events = _pdf_events(shared_dir, embedder, ["sefton_2022-05-09_ofsted-childrens-services-inspection.pdf",
+def test_sefton_last_inspected_comes_from_the_reports_front_matter(shared_dir, fake_embedder):
+    """Chunked with the model's tokenizer (the fake embedder counts the same word pieces without the model)."""
+    events = _pdf_events(shared_dir, fake_embedder, ["sefton_2022-05-09_ofsted-childrens-services-inspection.pdf",
                                                 "sefton_2025-08-12_ofsted-childrens-services-inspection.pdf"])
     text, event = _lead(events, "When was Sefton last inspected?", dt.date(2026, 11, 29), "Sefton")
     assert (event.start, event.end, event.when_text) == (dt.date(2025, 6, 23), dt.date(2025, 7, 4), "23 June to 4 July 2025")

@@ -1,8 +1,9 @@
 """Every council-and-time probe of eval/visits_probes.json against the timeline functions.
 
 Each corpus is read as the indexer reads it (manifest.toml and SOURCES.tsv, parsing, chunking with the
-model's tokenizer) and its events extracted once per run; nothing is embedded, since the timeline does not
-use vectors. The Ofsted PDFs are parsed once and shared by the corpora that hold them.
+model's own tokenizer, through the fake embedder that counts word pieces without loading the model) and
+its events extracted once per run; nothing is embedded, since the timeline does not use vectors. The
+Ofsted PDFs are parsed once and shared by the corpora that hold them.
 """
 
 from __future__ import annotations
@@ -62,7 +63,7 @@ def _events(corpus: Path, count_tokens, parsed_once: dict[Path, ParsedDocument])
 
 
 @pytest.fixture(scope="module")
-def corpora(repo_root: Path, shared_dir: Path, embedder, parsed_once, tmp_path_factory) -> dict[str, list[VisitEvent]]:
+def corpora(repo_root: Path, shared_dir: Path, fake_embedder, parsed_once, tmp_path_factory) -> dict[str, list[VisitEvent]]:
     specs = PROBES["corpora"]
     pdf_dir = shared_dir / "corpora" / "ofsted-ilacs"
     seeds = repo_root / "corpus"
@@ -70,7 +71,7 @@ def corpora(repo_root: Path, shared_dir: Path, embedder, parsed_once, tmp_path_f
     ilacs = _assemble(tmp / "ilacs", [pdf_dir / name for name in specs["ilacs"]["files"]], pdf_dir / SOURCES_NAME)
     mixed_files = [seeds / name if (seeds / name).exists() else pdf_dir / name for name in specs["mixed"]["files"]]
     mixed = _assemble(tmp / "mixed", mixed_files, pdf_dir / SOURCES_NAME)
-    count = embedder.count_tokens
+    count = fake_embedder.count_tokens
     return {name: _events(folder, count, parsed_once)
             for name, folder in (("seeds", seeds), ("ilacs", ilacs), ("mixed", mixed))}
 
