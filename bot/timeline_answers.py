@@ -14,7 +14,7 @@ from typing import Callable
 
 from bot.rendering import format_date
 from index.visits import Timeline, VisitEvent, before, council_matches, latest, latest_first
-from index.visits.models import due_by
+from index.visits.models import due_by, ranges_overlap
 
 _ABOUT_VISITS = re.compile(r"\b(visits?|visited|inspections?|inspected|inspectors?|JTAIs?)\b", re.IGNORECASE)
 # 'last' alone is not enough: 'what did the last inspection find about care leavers?' asks about findings
@@ -142,21 +142,25 @@ def _past_lead(question: str, kind: str | None, timeline: Timeline, events: list
     return f"The {which} {KIND_NAMES[event.kind]} the documents tell of ({_known_on(timeline)}): {describe(event)}.", event
 
 
-def timeline_lead(question: str, timeline: Timeline, council: str | None = None) -> tuple[str, VisitEvent] | None:
+def timeline_lead(question: str, timeline: Timeline, council: str | None = None, since: dt.date | None = None,
+                  until: dt.date | None = None) -> tuple[str, VisitEvent] | None:
     """The timeline's answer to a question about visits, and the event it rests on.
 
-    `council` (named in the question or chosen by the person) narrows the timeline to that council. Past
-    tense ('when was it last inspected?') gets what took place; otherwise what is next, soonest first, or
-    when nothing is, the latest expectation by date that no document written since confirms, or failing
-    that, the last event of the kind that took place. 'The visit
-    before that' needs the event spoken of before, so it gets no lead here: see `visit_before`.
+    `council` (named in the question or chosen by the person) narrows the timeline to that council, and
+    `since`/`until` (a year or dates the question names) to the events whose dates meet that period; an
+    event no document dates cannot be placed in one. Past tense ('when was it last inspected?') gets what
+    took place; otherwise what is next, soonest first, or when nothing is, the latest expectation by date
+    that no document written since confirms, or failing that, the last event of the kind that took place.
+    'The visit before that' needs the event spoken of before, so it gets no lead here: see `visit_before`.
     """
     if asks_before_that(question):
         return None
     kind = _wanted_kind(question)
+    period = since is not None or until is not None
 
     def mine(events: list[VisitEvent]) -> list[VisitEvent]:
-        return [e for e in events if council is None or council_matches(council, e.council)]
+        return [e for e in events if (council is None or council_matches(council, e.council))
+                and (not period or ranges_overlap(e.start, e.end, since or dt.date.min, until or dt.date.max))]
 
     if asks_about_the_past(question):
         return _past_lead(question, kind, timeline, mine(timeline.past))

@@ -261,3 +261,17 @@ def test_next_with_nothing_expected_says_so_and_names_the_last_one(seed_events):
 def test_a_plural_question_with_one_event_says_it_is_the_only_one(seed_events):
     text, _ = _lead(seed_events, "When were the full inspections?", dt.date(2025, 2, 1), "Nottingham")
     assert text.startswith("The only full inspection the documents tell of (as known on 1 Feb 2025): ")
+
+
+def test_a_year_in_the_question_narrows_the_lead_to_that_year(seed_events):
+    year = dict(since=dt.date(2023, 1, 1), until=dt.date(2023, 12, 31))
+    timeline = build_timeline(seed_events, dt.date(2025, 2, 1), "Nottingham")
+    text, event = timeline_lead("When was the monitoring visit in 2023?", timeline, "Nottingham", **year)
+    assert event.start == dt.date(2023, 11, 22)  # the latest of 2023, not the sixth of November 2024
+    text, _ = timeline_lead("When were the monitoring visits in 2023?", timeline, "Nottingham", **year)
+    assert [w in text for w in ("22–23 Nov 2023", "Jul 2023", "Feb 2023", "12–13 Nov 2024")] == [True, True, True, False]
+    assert timeline_lead("When was the last inspection in 2021?", timeline, "Nottingham",
+                         since=dt.date(2021, 1, 1), until=dt.date(2021, 12, 31)) is None
+    text, event = timeline_lead("Is a full inspection expected in 2025?", build_timeline(seed_events, dt.date(2024, 6, 1)),
+                                "Nottingham", since=dt.date(2025, 1, 1), until=dt.date(2025, 12, 31))
+    assert event.kind == "full_inspection" and text.startswith("Next on the visits timeline")
