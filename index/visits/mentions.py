@@ -340,7 +340,9 @@ def _front_mention(meta: DocumentMeta, chunks: list[Chunk], doc_rank: int, writt
     if front is None:
         return []
     where = Where(meta, doc_rank, front.chunk, -2, front.begin, front.end, written, front.in_heading)
-    return [Mention(front.kind, None, "took_place", front.span, None, False, False, False, where, front=True)]
+    ahead = written is not None and front.span.start is not None and front.span.start > written
+    status: Status = "planned" if ahead else "took_place"  # a notice of dates to come, not a report
+    return [Mention(front.kind, None, status, front.span, None, False, False, False, where, front=True)]
 
 
 def _read(meta: DocumentMeta, chunks: list[Chunk], doc_rank: int, ctx: DateContext) -> list[Mention]:

@@ -641,3 +641,9 @@ def test_a_single_service_inspected_is_named_beside_the_inspection(text: str, ki
     """'fostering' far along the sentence does not make the council's inspection a fostering one."""
     [event] = extract_events([_doc(text, dt.date(2025, 7, 15))])
     assert event.kind == kind
+
+
+def test_front_matter_dates_still_to_come_are_planned() -> None:
+    text = "Monitoring visit to Testshire children’s services\nVisit dates: 3 and 4 March 2026\n\nThe visit will look at care leavers."
+    [event] = extract_events([_doc(text, dt.date(2026, 1, 20))])
+    assert (event.kind, event.status, event.start, event.end) == ("monitoring_visit", "planned", dt.date(2026, 3, 3), dt.date(2026, 3, 4))
