@@ -29,7 +29,11 @@ def collapse(text: str) -> str:
 
 
 def decode(path: Path, data: bytes) -> str:
-    """UTF-8 (BOM optional) or BOM-marked UTF-16 only: guessing a legacy encoding would misquote characters."""
+    """UTF-8 (BOM optional), BOM-marked UTF-16, or Windows-1252 (what council PCs save "ANSI" text as).
+
+    Windows-1252 is taken only for bytes that are not UTF-8 and hold no valid UTF-8 sequence at all: a UTF-8 file
+    with one stray byte is refused rather than read as mojibake ("Childrenâ€™s"), which would misquote it.
+    """
     marked = ((len(bom), encoding, label) for bom, encoding, label in _BOMS if data.startswith(bom))
     skip, encoding, label = next(marked, (0, "utf-8", "UTF-8"))
     nul = data.find(b"\x00") if encoding == "utf-8" else -1
@@ -38,12 +42,32 @@ def decode(path: Path, data: bytes) -> str:
     try:
         text = data[skip:].decode(encoding)
     except UnicodeDecodeError as exc:
-        offset = skip + exc.start
-        problem = f"not valid {label}: byte 0x{data[offset]:02X} at offset {offset}"
-        raise DocumentError(path, problem, hint="re-save it as UTF-8, then re-run `index`") from exc
+        text = _windows_1252(data) if encoding == "utf-8" and not skip else None
+        if text is None:
+            offset = skip + exc.start
+            either = " or Windows-1252" if encoding == "utf-8" and not _has_utf8_sequence(data) else ""
+            problem = f"not valid {label}{either}: byte 0x{data[offset]:02X} at offset {offset}"
+            raise DocumentError(path, problem, hint="re-save it as UTF-8, then re-run `index`") from exc
     if "\x00" in text:
         raise DocumentError(path, f"binary content, not text: NUL character in {label} text")
     return text
+
+
+def _has_utf8_sequence(data: bytes) -> bool:
+    """True when some non-ASCII bytes decode as UTF-8: then the file is UTF-8, damaged, not Windows-1252."""
+    return any(char not in "\ufffd" and ord(char) > 127 for char in data.decode("utf-8", errors="replace"))
+
+
+def _windows_1252(data: bytes) -> str | None:
+    """The text if the bytes are Windows-1252 (every byte defined, no control characters, no UTF-8 in it)."""
+    if _has_utf8_sequence(data):
+        return None
+    try:
+        text = data.decode("cp1252")
+    except UnicodeDecodeError:  # 0x81, 0x8D, 0x8F, 0x90 and 0x9D are undefined: not Windows-1252
+        return None
+    controls = sum(1 for char in text if ord(char) < 32 and char not in "\t\n\r\f\v")
+    return None if controls else text
 
 
 def stripped_lines(text: str) -> list[str]:

@@ -3,8 +3,13 @@ run across a page break joined up again."""
 
 from __future__ import annotations
 
+import functools
 import io
+import logging
 import re
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from collections import Counter
 from pathlib import Path
 
@@ -13,6 +18,8 @@ import pypdf
 from index.errors import DocumentError
 from index.models import Line
 from index.parsing.common import collapse
+
+log = logging.getLogger(__name__)
 
 FORMAT = "PDF"
 NO_TEXT = "no extractable text: the PDF may be scanned images, which need OCR first"
@@ -24,6 +31,17 @@ _SENTENCE_END = re.compile(r"[.?!:;][\"'’”)\]]*$")
 
 
 def parse(path: Path, data: bytes) -> list[Line]:
+    """The page lines; what pypdf logs while reading (repairs, 'EOF marker not found') goes to the debug log, not
+    the terminal: a file it cannot read gets parse_file's one-line error, and one it repaired needs no words."""
+    with _pypdf_notes() as notes:
+        try:
+            return _parse(path, data)
+        finally:
+            for note in notes:
+                log.debug("%s: pypdf: %s", path, note)
+
+
+def _parse(path: Path, data: bytes) -> list[Line]:
     """Empty password first: many council PDFs are 'encrypted' only to stop editing, and open without one."""
     reader = pypdf.PdfReader(io.BytesIO(data))
     if reader.is_encrypted and not reader.decrypt(""):
@@ -31,6 +49,38 @@ def parse(path: Path, data: bytes) -> list[Line]:
         raise DocumentError(path, "PDF is encrypted with a password", hint=hint)
     pages = [_page_lines(page.extract_text()) for page in reader.pages]
     return [Line(text=text) for text in _join_pages(_without_furniture(pages))]
+
+
+class _NoteCatcher(logging.Handler):
+    """Keeps pypdf's messages for the PDF this thread is parsing; others go on to the root logger as before."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        notes = getattr(_parsing, "notes", None)
+        if notes is None:
+            logging.getLogger().handle(record)
+        else:
+            notes.append(record.getMessage())
+
+
+_parsing = threading.local()
+
+
+@functools.cache
+def _catch_pypdf_logs() -> None:
+    """Once per process: with no logging set up, Python would print pypdf's warnings bare on standard error."""
+    logger = logging.getLogger("pypdf")
+    logger.addHandler(_NoteCatcher())
+    logger.propagate = False
+
+
+@contextmanager
+def _pypdf_notes() -> Iterator[list[str]]:
+    _catch_pypdf_logs()
+    _parsing.notes = notes = []
+    try:
+        yield notes
+    finally:
+        _parsing.notes = None
 
 
 def _page_lines(text: str) -> list[str]:

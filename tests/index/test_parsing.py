@@ -58,6 +58,14 @@ def test_txt_accepts_utf8_and_bom_marked_utf16(tmp_path: Path, encoding: str, bo
     assert texts(path) == ["Children’s services", "£5,000 café"]
 
 
+@pytest.mark.parametrize(("name", "wrap"), [("memo.txt", str), ("memo.md", str),
+                                            ("memo.html", lambda text: f"<html><body><p>{text}</p></body></html>")])
+def test_windows_1252_files_from_council_pcs_are_read(tmp_path: Path, name: str, wrap: Callable[[str], str]) -> None:
+    text = "Children’s services – a “good” rating, £5,000 café"
+    path = fm.write_bytes(tmp_path, name, wrap(text).encode("cp1252"))
+    assert texts(path) == [text]
+
+
 def test_seed_documents_round_trip(repo_root: Path) -> None:
     seeds = sorted((repo_root / "corpus").glob("*.txt"))
     assert len(seeds) == 5
@@ -358,9 +366,13 @@ BROKEN: dict[str, tuple[Maker, str]] = {
     "empty": (lambda d, s: fm.write_bytes(d, "empty.txt", b""), "empty file (0 bytes)"),
     "whitespace only": (lambda d, s: fm.write_text(d, "blank.md", " \n\t\n   \n"), "only whitespace"),
     "NUL bytes in text": (lambda d, s: fm.write_bytes(d, "binary.txt", b"Agenda\x00\x01\x02"), "NUL byte at offset 6"),
-    "Latin-1 text": (
-        lambda d, s: fm.write_text(d, "latin.txt", "Caf\u00e9 menu", encoding="latin-1"),
-        "not valid UTF-8: byte 0xE9 at offset 3",
+    "neither UTF-8 nor Windows-1252": (
+        lambda d, s: fm.write_bytes(d, "odd.txt", b"Caf\x81 menu"),
+        "not valid UTF-8 or Windows-1252: byte 0x81 at offset 3",
+    ),
+    "UTF-8 with a stray byte": (
+        lambda d, s: fm.write_bytes(d, "mixed.txt", "Children’s services".encode() + b" caf\xe9"),
+        "not valid UTF-8: byte 0xE9 at offset 25",
     ),
     "bad UTF-16": (lambda d, s: fm.write_bytes(d, "bad16.txt", b"\xff\xfeA\x00\x00\xd8"), "not valid UTF-16"),
     "NUL in UTF-16": (
@@ -425,3 +437,19 @@ def test_library_failures_never_escape(tmp_path: Path, monkeypatch: pytest.Monke
     with pytest.raises(DocumentError, match=expected) as raised:
         parse_file(path, path.name)
     assert "\n" not in str(raised.value)
+
+
+def test_pypdf_warnings_never_reach_the_terminal(tmp_path: Path, repo_root: Path) -> None:
+    """pypdf logs 'EOF marker not found' for a cut PDF; with no logging set up Python would print it bare."""
+    import subprocess
+    import sys
+
+    whole = fm.make_pdf(tmp_path, "whole.pdf", [["Minutes of the meeting"] * 5]).read_bytes()
+    fm.write_bytes(tmp_path, "cut.pdf", whole[:-10])
+    script = ("import sys; from pathlib import Path; from index.errors import DocumentError; "
+              "from index.parsing import parse_file\n"
+              "try: parse_file(Path(sys.argv[1]), 'cut.pdf')\nexcept DocumentError as error: print(error)")
+    result = subprocess.run([sys.executable, "-c", script, str(tmp_path / "cut.pdf")], capture_output=True,
+                            text=True, timeout=120, cwd=repo_root)
+    assert result.stderr == ""
+    assert result.stdout.count("\n") == 1 and "cut.pdf: cannot read this PDF file" in result.stdout

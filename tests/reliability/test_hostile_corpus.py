@@ -365,7 +365,8 @@ def plant_corpus(corpus: Path, rnd: random.Random, mutants: int, huge_line_bytes
     # bad ones
     put("bad/empty.txt", b"", "refused")
     put("bad/zero-bytes.txt", b"\x00" * 4096, "refused")
-    put("bad/latin-1.txt", "Café minutes: £30 for the crèche".encode("latin-1"), "refused")
+    put("good/windows-1252.txt", "Café minutes: £30 for the crèche – “Good”".encode("cp1252"), "indexed")
+    put("bad/not-windows-1252.txt", b"Caf\x81 minutes: \x8d30 for the cr\x9dche", "refused")
     put("bad/binary.md", fm.random_bytes(8192, seed=1), "refused")
     put("bad/random.pdf", fm.random_bytes(8192, seed=2), "refused")
     put("bad/random.docx", fm.random_bytes(8192, seed=3), "refused")
