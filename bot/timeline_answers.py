@@ -24,7 +24,7 @@ _ABOUT_TIMING = re.compile(
     re.IGNORECASE,
 )
 _FUTURE = re.compile(
-    r"\b(next|upcoming|coming|expected|expect|due|planned|anticipated|scheduled|will|forthcoming|going\s+to|is\s+there)\b",
+    r"\b(next|upcoming|coming|expected|expect|due|planned|anticipated|scheduled|will|forthcoming|going\s+to)\b",
     re.IGNORECASE,
 )
 _PAST = re.compile(

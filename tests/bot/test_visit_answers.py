@@ -59,6 +59,21 @@ def test_visit_questions_are_recognised():
     assert not asks_about_visits("What did inspectors find about care leavers at the last inspection?")
 
 
+@pytest.mark.parametrize(("question", "past"), [
+    ("When was Sefton last inspected?", True),
+    ("Is there a record of when Sefton was last inspected?", True),
+    ("When did inspectors last visit Bury?", True),
+    ("When were the focused visits?", True),
+    ("When is the next inspection?", False),
+    ("When was the next inspection expected?", False),
+    ("Will there be a monitoring visit in the spring?", False),
+])
+def test_tense_of_visit_questions(question, past):
+    from bot.timeline_answers import asks_about_the_past
+
+    assert asks_about_the_past(question) is past
+
+
 def test_ask_leads_with_the_timeline(seed_services):
     answerer = Answerer(seed_services.searcher, timeline=seed_services.timeline, today=lambda: dt.date(2024, 3, 1))
     answer = answerer.ask("When is the next monitoring visit?")
