@@ -6,12 +6,14 @@ import datetime as dt
 import hashlib
 import json
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 import numpy as np
 from pydantic import BaseModel, Field
+from tqdm import tqdm
 
 from index.calibration import calibrate
+from index.checkpoints import Checkpoint
 from index.chunking import ChunkerConfig, chunk_document, embed_prefix
 from index.embedding import TextEncoder
 from index.errors import DocumentError, IndexUnavailable
@@ -48,6 +50,7 @@ class IndexReport(BaseModel):
     removed: list[str] = []
     unchanged: int = 0
     embedded: int = 0
+    resumed: int = Field(0, description="vectors an interrupted build had computed, taken from its checkpoint")
     errors: list[str] = []
     skipped: list[SkippedFile] = []
     missing: list[str] = Field([], description="files manifest entries name that are not in the corpus")
@@ -96,12 +99,15 @@ class Indexer:
     """Builds generations of the index for one corpus folder with one model."""
 
     def __init__(self, embedder: TextEncoder, chunker: ChunkerConfig = ChunkerConfig(), max_file_bytes: int = 20_000_000,
-                 glossary: Glossary | None = None):
-        """`glossary` must be the one questions will be searched with: the abstention threshold is measured here."""
+                 glossary: Glossary | None = None, checkpoint_every: int = 256):
+        """`glossary` must be the one questions will be searched with: the abstention threshold is measured here.
+        `checkpoint_every` passages are embedded and committed to the checkpoint at a time (a kill loses at most
+        that many)."""
         self.embedder = embedder
         self.chunker = chunker
         self.max_file_bytes = max_file_bytes
         self.glossary = glossary
+        self.checkpoint_every = checkpoint_every
 
     def run(self, corpus: Path, index_dir: Path, rebuild: bool = False, progress: bool = False,
             say: Progress = lambda _: None) -> IndexReport:
@@ -120,7 +126,7 @@ class Indexer:
         reusable = stored if previous is not None and previous.manifest.chunker == self.chunker else {}
         documents: list[StoredDocument] = []
         files = corpus_files(corpus)
-        for path in files:
+        for path in _reading(files, progress, say):
             source = path.relative_to(corpus).as_posix()
             document = self._document(path, source, manifest, previous, stored, reusable, report)
             if document is not None:
@@ -137,15 +143,20 @@ class Indexer:
                 and previous.council_aliases() == manifest.council_aliases):
             remove_stale_generations(index_dir)  # what builds killed part-way left behind
             return report  # the live generation already says exactly this
-        vectors = self._vectors(documents, previous, report, progress, say)
-        dense = self._dense(documents, vectors, previous)
-        events = extract_events((doc.meta, doc.chunks) for doc in documents)
-        areas, problems = extract_areas((doc.meta, doc.text, doc.chunks) for doc in documents)
-        write_generation(index_dir, documents, vectors, dense, self.embedder.name, self.chunker,
-                         calibrate=lambda staged: calibrate(Searcher(staged, self.embedder, glossary=self.glossary)),
-                         extra_files={VISITS: _events_json(events), AREAS: AreasFile(areas=areas, problems=problems).model_dump_json(),
-                                      COUNCILS: json.dumps(manifest.council_aliases)},
-                         embedder=self.embedder.backend)
+        checkpoint = Checkpoint(index_dir, self.embedder.name, self.embedder.backend, self.embedder.dim, say)
+        try:
+            vectors = self._vectors(documents, previous, checkpoint, report, progress, say)
+            dense = self._dense(documents, vectors, previous)
+            events = extract_events((doc.meta, doc.chunks) for doc in documents)
+            areas, problems = extract_areas((doc.meta, doc.text, doc.chunks) for doc in documents)
+            write_generation(index_dir, documents, vectors, dense, self.embedder.name, self.chunker,
+                             calibrate=lambda staged: calibrate(Searcher(staged, self.embedder, glossary=self.glossary)),
+                             extra_files={VISITS: _events_json(events), AREAS: AreasFile(areas=areas, problems=problems).model_dump_json(),
+                                          COUNCILS: json.dumps(manifest.council_aliases)},
+                             embedder=self.embedder.backend)
+            checkpoint.forget(list(vectors))  # the live generation holds them now
+        finally:
+            checkpoint.close()
         return report
 
     def _previous(self, index_dir: Path, say: Progress) -> IndexStore | None:
@@ -189,19 +200,38 @@ class Indexer:
         (report.changed if source in stored else report.added).append(source)
         return StoredDocument(meta=meta, file_hash=file_hash, text=parsed.text, chunks=chunks)
 
-    def _vectors(self, documents: list[StoredDocument], previous: IndexStore | None, report: IndexReport,
-                 progress: bool, say: Progress) -> dict[str, np.ndarray]:
-        """Vectors for every passage: stored ones reused, the rest embedded in batches with a progress bar."""
+    def _vectors(self, documents: list[StoredDocument], previous: IndexStore | None, checkpoint: Checkpoint,
+                 report: IndexReport, progress: bool, say: Progress) -> dict[str, np.ndarray]:
+        """Vectors for every passage: those the live index holds, then those an interrupted build left in the
+        checkpoint; the rest are embedded a slice at a time, each slice committed to the checkpoint."""
         wanted = {chunk.chunk_id: (doc.meta.title, chunk) for doc in documents for chunk in doc.chunks}
         vectors = previous.vectors_for(list(wanted)) if previous else {}
+        resumed = checkpoint.load(chunk_id for chunk_id in wanted if chunk_id not in vectors)
+        if resumed:
+            say(f"resuming: {len(resumed)} passages were embedded by an interrupted build")
+        vectors.update(resumed)
         missing = [chunk_id for chunk_id in wanted if chunk_id not in vectors]
         if missing:
             say(f"embedding {len(missing)} passages")
-            texts = [embed_prefix(wanted[c][0], wanted[c][1].heading) + wanted[c][1].text for c in missing]
-            for chunk_id, vector in zip(missing, self.embedder.encode(texts, progress=progress)):
-                vectors[chunk_id] = vector
-        report.embedded = len(missing)
+            texts = {c: embed_prefix(wanted[c][0], wanted[c][1].heading) + wanted[c][1].text for c in missing}
+            self._embed(texts, vectors, checkpoint, progress, say)
+        report.embedded, report.resumed = len(missing), len(resumed)
         return vectors
+
+    def _embed(self, texts: dict[str, str], vectors: dict[str, np.ndarray], checkpoint: Checkpoint, progress: bool,
+               say: Progress) -> None:
+        """Longest first, so each slice holds texts of like length (as the models batch them); one bar for all."""
+        order = sorted(texts, key=lambda chunk_id: -len(texts[chunk_id]))
+        with tqdm(total=len(order), desc="Embedding", unit="passage", disable=not progress) as bar:
+            for start in range(0, len(order), self.checkpoint_every):
+                ids = order[start : start + self.checkpoint_every]
+                block = self.embedder.encode([texts[chunk_id] for chunk_id in ids])
+                checkpoint.save(ids, block)
+                vectors.update(zip(ids, block))
+                bar.update(len(ids))
+                done = start + len(ids)
+                if not progress and done // _SAY_EVERY_PASSAGES > start // _SAY_EVERY_PASSAGES and done < len(order):
+                    say(f"embedded {done} of {len(order)} passages")
 
     def _dense(self, documents: list[StoredDocument], vectors: dict[str, np.ndarray],
                previous: IndexStore | None) -> VectorIndex:
@@ -225,6 +255,19 @@ class Indexer:
         matrix = (np.stack([vectors[chunk_id] for chunk_id in wanted.values()]) if wanted
                   else np.zeros((0, self.embedder.dim), dtype=np.float32))
         return VectorIndex.build(ids, matrix, dim=self.embedder.dim)
+
+
+_SAY_EVERY_FILES = 50  # a line for /reindex while a big corpus is read (the 493 reports: about ten)
+_SAY_EVERY_PASSAGES = 5000
+
+
+def _reading(files: list[Path], progress: bool, say: Progress) -> Iterator[Path]:
+    """The files in turn, with a bar, or without one a line every so many files (for /reindex): reading a big
+    corpus takes minutes."""
+    for number, path in enumerate(tqdm(files, desc="Reading", unit="file", disable=not progress), start=1):
+        yield path
+        if not progress and (number % _SAY_EVERY_FILES == 0 or number == len(files)):
+            say(f"read {number} of {len(files)} files")
 
 
 def _marked_stale(document: StoredDocument, problem: str) -> StoredDocument:

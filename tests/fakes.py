@@ -43,3 +43,33 @@ class FakeEmbedder:
         vectors[norms == 0, 0] = 1.0  # a text without word pieces still gets a unit vector
         norms[norms == 0] = 1.0
         return vectors / norms[:, None]
+
+
+class Interrupted(RuntimeError):
+    """What a `CountingEncoder` raises on its stop call, standing for a crash mid-build."""
+
+
+class CountingEncoder:
+    """Passes through to another encoder, counting its calls and texts; on call number `stop_at` it runs `stop`
+    instead (raise `Interrupted` by default; the crash worker sends itself SIGKILL)."""
+
+    def __init__(self, inner, stop_at: int | None = None, stop=None):
+        self.inner = inner
+        self.name, self.backend, self.dim, self.max_tokens = inner.name, inner.backend, inner.dim, inner.max_tokens
+        self.stop_at = stop_at
+        self.stop = stop or self._raise
+        self.calls = 0
+        self.texts = 0
+
+    def count_tokens(self, text: str) -> int:
+        return self.inner.count_tokens(text)
+
+    def encode(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
+        self.calls += 1
+        if self.calls == self.stop_at:
+            self.stop()
+        self.texts += len(texts)
+        return self.inner.encode(texts, progress)
+
+    def _raise(self) -> None:
+        raise Interrupted(f"stopped at encode call {self.calls}")

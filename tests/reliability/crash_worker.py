@@ -10,7 +10,8 @@ A job: {"corpus": DIR, "index_dir": DIR, "rebuild": bool, "kill_at": N | null, "
 With `kill_at` the child SIGKILLs itself just before its Nth file operation under the index folder (as seen by
 Python's audit hooks: open, mkdir, rename/replace, remove, rmdir, rmtree, sqlite3.connect), so kill points can be
 spread evenly over everything a build does to the disk. With `count_to` it writes how many such operations the
-build made and how long it took, so the test knows the range to draw from.
+build made and how long it took, so the test knows the range to draw from. With "kill_at_batch": N (and
+"checkpoint_every": M passages a batch) the child SIGKILLs itself when it starts embedding its Nth batch.
 """
 
 from __future__ import annotations
@@ -53,8 +54,13 @@ def _child(job: dict, embedder) -> None:
     counter = [0]
     if job.get("kill_at") or job.get("count_to"):
         _watch(index_dir, job.get("kill_at"), counter)
+    if job.get("kill_at_batch"):
+        from tests.fakes import CountingEncoder
+
+        embedder = CountingEncoder(embedder, stop_at=job["kill_at_batch"], stop=lambda: os.kill(os.getpid(), signal.SIGKILL))
+    options = {"checkpoint_every": job["checkpoint_every"]} if job.get("checkpoint_every") else {}
     started = time.monotonic()
-    Indexer(embedder).run(Path(job["corpus"]), index_dir, rebuild=bool(job.get("rebuild")))
+    Indexer(embedder, **options).run(Path(job["corpus"]), index_dir, rebuild=bool(job.get("rebuild")))
     if job.get("count_to"):
         Path(job["count_to"]).write_text(json.dumps({"events": counter[0], "seconds": time.monotonic() - started}))
 
