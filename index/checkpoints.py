@@ -23,10 +23,11 @@ import numpy as np
 
 CHECKPOINT = "checkpoint.sqlite"
 
+# A rowid table: a row keeps its 1.5 kB vector in the page (WITHOUT ROWID would spill each to an overflow page).
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS vectors (chunk_id TEXT NOT NULL, model TEXT NOT NULL, backend TEXT NOT NULL,
                                     vector BLOB NOT NULL, crc INTEGER NOT NULL, written REAL NOT NULL,
-                                    PRIMARY KEY (chunk_id, model, backend)) WITHOUT ROWID;
+                                    PRIMARY KEY (chunk_id, model, backend));
 """
 _BUSY_SECONDS = 30.0  # two builds of one folder may write at once; SQLite serialises them
 
