@@ -11,9 +11,12 @@ import textwrap
 from pathlib import Path
 from typing import Callable, TextIO
 
+from pydantic import BaseModel
+
 from bot.answering import QueryError, clean_query
 from bot.feedback import FeedbackStore
 from bot.handlers import Handlers, Reply, define_term, find_passage, newest_first, parse_date, parse_filters
+from bot.progress import ProgressError, Tracker
 from bot.rendering import index_summary, iso_date, source_line
 from bot.services import Services
 from bot.settings import load_settings
@@ -54,6 +57,19 @@ def build_parser() -> argparse.ArgumentParser:
     define = commands.add_parser("define", help="what a term or acronym means, from the glossary")
     define.add_argument("term", metavar="TERM")
     define.add_argument("--json", action="store_true", help="term, expansion, definition, synonyms, source")
+
+    progress = commands.add_parser("progress", help="what an inspection asked to improve, and what later documents "
+                                   "say on each area")
+    progress.add_argument("theme", nargs="?", metavar="THEME", help="only the area on this theme, e.g. care leavers")
+    progress.add_argument("--council", help="the council (needed when the documents cover several)")
+    progress.add_argument("--inspection", metavar="YEAR|DOC_ID", help="which inspection (default: the latest)")
+    progress.add_argument("--since", help="only evidence dated on or after YYYY-MM-DD")
+    progress.add_argument("--json", action="store_true")
+
+    compare = commands.add_parser("compare", help="two inspections or visits side by side, theme by theme")
+    compare.add_argument("doc_a", metavar="DOC_A")
+    compare.add_argument("doc_b", metavar="DOC_B")
+    compare.add_argument("--json", action="store_true")
 
     visits = commands.add_parser("visits", help="upcoming inspections and visits, from the documents")
     visits.add_argument("--as-of", help="see the timeline from this day, YYYY-MM-DD (default today)")
@@ -207,7 +223,9 @@ class Cli:
             "date": iso_date(m), "date_precision": m.date_precision, "type": m.doc_type, "url": m.url,
             "inferred": m.inferred, "passages": len(store.document_chunks(m.doc_id)),
             "stale_since": m.stale_since.isoformat() if m.stale_since else None, "stale_reason": m.stale_reason,
-        } for m in newest_first(store)]})
+        } for m in newest_first(store)], "improvement_problems": [
+            problem.model_dump(include={"doc_id", "source", "reason"}) for problem in store.improvement_areas().problems
+        ]})
         return 0
 
     def define(self, args: argparse.Namespace) -> int:
@@ -219,6 +237,34 @@ class Cli:
         else:
             print(self.handlers.define(args.term).as_text(), file=self.out)
         return 0
+
+    def progress(self, args: argparse.Namespace) -> int:
+        """JSON as issue 11 gives it; reports whose improvement section could not be read go to stderr."""
+        if args.json and args.theme:
+            raise QueryError("--json gives every area; leave out THEME, or drop --json to see one theme")
+        for problem in self.services.tracker.problems(args.council):
+            print(f"not read: {problem}", file=self.err)
+        if args.json:
+            since = parse_date(args.since)
+            self.emit(self._tracked(lambda tracker: tracker.progress(args.council, args.inspection, since)))
+            return 0
+        reply = self.handlers.progress(args.theme, args.council, args.inspection, args.since, page=None)
+        print(reply.title, reply.description, _sections_text(reply), sep="\n\n", file=self.out)
+        return 0
+
+    def compare(self, args: argparse.Namespace) -> int:
+        if args.json:
+            self.emit(self._tracked(lambda tracker: tracker.compare(args.doc_a, args.doc_b)))
+            return 0
+        reply = self.handlers.compare(args.doc_a, args.doc_b, page=None)
+        print(reply.title, reply.description, _sections_text(reply), sep="\n\n", file=self.out)
+        return 0
+
+    def _tracked(self, work: Callable[[Tracker], BaseModel]) -> dict:
+        try:
+            return work(self.services.tracker).model_dump(mode="json")
+        except ProgressError as error:
+            raise QueryError(str(error)) from None
 
     def visits(self, args: argparse.Namespace) -> int:
         _, problems = self.services.visit_events()

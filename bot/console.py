@@ -8,7 +8,7 @@ from typing import Callable, TextIO
 from bot.answering import QueryError
 from bot.handlers import Handlers, Reply, failure
 
-_OPTION = re.compile(r'\b(council|since|type|as_of|include_past|page):(?:"([^"]*)"|(\S+))')
+_OPTION = re.compile(r'\b(council|since|type|as_of|include_past|page|inspection):(?:"([^"]*)"|(\S+))')
 _QUIT = {"/quit", "/exit"}
 
 
@@ -23,14 +23,33 @@ def _ask(handlers: Handlers, rest: str, out: TextIO) -> Reply:
     return handlers.ask(question, options.get("council"), options.get("since"), options.get("type"))
 
 
+def _page(options: dict[str, str]) -> int:
+    page = options.get("page", "1")
+    if not page.isdigit():
+        raise QueryError(f"'{page}' is not a page number; write page:2")
+    return int(page)
+
+
 def _visits(handlers: Handlers, rest: str, out: TextIO) -> Reply:
     """'/visits as_of:2024-03-01 council:Nottingham include_past:true page:2'."""
     _, options = _options(rest)
     include_past = options.get("include_past", "").lower() in {"true", "yes", "1"}
-    page = options.get("page", "1")
-    if not page.isdigit():
-        raise QueryError(f"'{page}' is not a page number; write page:2")
-    return handlers.visits(options.get("as_of"), options.get("council"), include_past, int(page))
+    return handlers.visits(options.get("as_of"), options.get("council"), include_past, _page(options))
+
+
+def _progress(handlers: Handlers, rest: str, out: TextIO) -> Reply:
+    """'/progress care leavers council:Bradford inspection:2018 since:2020-01-01 page:2'."""
+    theme, options = _options(rest)
+    return handlers.progress(theme, options.get("council"), options.get("inspection"), options.get("since"),
+                             _page(options))
+
+
+def _compare(handlers: Handlers, rest: str, out: TextIO) -> Reply:
+    """'/compare DOC_A DOC_B page:2'."""
+    ids, options = _options(rest)
+    if len(ids.split()) != 2:
+        raise QueryError("give two document ids, e.g. /compare DOC_A DOC_B; /docs lists them")
+    return handlers.compare(*ids.split(), page=_page(options))
 
 
 def _quote(handlers: Handlers, rest: str, out: TextIO) -> Reply:
@@ -57,7 +76,8 @@ def _help(handlers: Handlers, rest: str, out: TextIO) -> Reply:
 
 
 ROUTES: dict[str, Callable[[Handlers, str, TextIO], Reply]] = {
-    "/ask": _ask, "/quote": _quote, "/docs": _docs, "/visits": _visits, "/define": _define,
+    "/ask": _ask, "/quote": _quote, "/docs": _docs, "/visits": _visits, "/progress": _progress,
+    "/compare": _compare, "/define": _define,
     "/reindex": _reindex, "/help": _help,
 }
 

@@ -27,13 +27,17 @@ from pydantic import BaseModel
 
 from bot.answering import Answer, QueryError
 from bot.feedback import FeedbackStore
+from bot.progress import AreaProgress, ProgressError
 from bot.rendering import (
-    citation_line, document_line, index_summary, joined, quotes_text, source_line, term_line, unknown_term,
+    citation_line, comparison_sections, comparison_title, display_date, document_line, index_summary, joined,
+    progress_sections,
+    progress_title, quotes_text, source_line, term_line, unknown_term,
 )
 from bot.services import Services
 from bot.timeline_answers import timeline_sections
 from index.errors import EngineError
 from index.glossary import Glossary, GlossaryEntry
+from index.lexical import analyse
 from index.models import DOC_TYPES, Chunk, DocumentMeta, SearchFilters
 from index.store import IndexStore
 
@@ -48,8 +52,8 @@ MAX_TERMS = 3  # acronyms explained under an answer
 VISIT_FIELD_CHARS = 1000  # a block of timeline lines small enough for any adapter to show whole (Discord: 1,024)
 VISIT_PAGE_CHARS = 4000  # the timeline lines on one page (a Discord embed holds 6,000 characters in all)
 
-ButtonAction = Literal["passage", "more", "vote", "docs", "visits"]
-IN_PLACE_ACTIONS: frozenset[str] = frozenset({"docs", "visits"})  # their reply replaces the message they are on
+ButtonAction = Literal["passage", "more", "vote", "docs", "visits", "progress", "compare"]
+IN_PLACE_ACTIONS: frozenset[str] = frozenset({"docs", "visits", "progress", "compare"})  # replace their message
 T = TypeVar("T")
 
 
@@ -68,6 +72,12 @@ COMMANDS: dict[str, CommandHelp] = {
     "docs": CommandHelp(usage="/docs [page]", summary="List the documents the bot can quote from"),
     "visits": CommandHelp(usage="/visits [as_of:YYYY-MM-DD] [council:NAME] [include_past:true] [page:N]",
                           summary="Upcoming inspections and monitoring visits, from the documents, with sources"),
+    "progress": CommandHelp(
+        usage="/progress [THEME] [council:NAME] [inspection:YEAR|DOC_ID] [since:YYYY-MM-DD] [page:N]",
+        summary="What the latest inspection asked to improve, and what later documents say on each area",
+    ),
+    "compare": CommandHelp(usage="/compare DOC_A DOC_B [page:N]",
+                           summary="Two inspections or visits side by side, theme by theme, both quoted"),
     "define": CommandHelp(usage="/define TERM",
                           summary="What a term or acronym of children's social care means, from the glossary"),
     "reindex": CommandHelp(usage="/reindex", summary="Re-read the document folder (Manage Server only)"),
@@ -134,22 +144,49 @@ class AskedQuestion(BaseModel):
     shown: list[str]
 
 
-class VisitsQuery(BaseModel):
-    """What a /visits page button needs to show another page of the same timeline."""
-
-    as_of: dt.date
-    council: str | None
-    include_past: bool
+class PagedQuery(BaseModel):
+    """What a page button needs to show another page of the same paged reply."""
 
     def key(self) -> str:
         """The same query always gets the same short id, so its pages' buttons are the same each time."""
-        return hashlib.sha256(self.model_dump_json().encode()).hexdigest()[:8]
+        return hashlib.sha256(f"{type(self).__name__}{self.model_dump_json()}".encode()).hexdigest()[:8]
+
+    def command(self, page: int) -> str:
+        """The command that shows `page`, for people who type rather than press."""
+        raise NotImplementedError
+
+
+class VisitsQuery(PagedQuery):
+    as_of: dt.date
+    council: str | None
+    include_past: bool
 
     def command(self, page: int) -> str:
         """The /visits command that shows `page` of this timeline, for people who type rather than press."""
         council = f' council:"{self.council}"' if self.council else ""
         past = " include_past:true" if self.include_past else ""
         return f"/visits as_of:{self.as_of.isoformat()}{council}{past} page:{page}"
+
+
+class ProgressQuery(PagedQuery):
+    theme: str | None
+    council: str | None
+    inspection: str | None
+    since: dt.date | None
+
+    def command(self, page: int) -> str:
+        options = [self.theme, *(f'{name}:"{value}"' if " " in str(value) else f"{name}:{value}"
+                                 for name, value in (("council", self.council), ("inspection", self.inspection),
+                                                     ("since", self.since)) if value)]
+        return " ".join(["/progress", *filter(None, options), f"page:{page}"])
+
+
+class CompareQuery(PagedQuery):
+    earlier: str
+    later: str
+
+    def command(self, page: int) -> str:
+        return f"/compare {self.earlier} {self.later} page:{page}"
 
 
 class Recent(Generic[T]):
@@ -216,10 +253,14 @@ def failure(error: BaseException) -> Reply:
     if isinstance(error, QueryError):
         log.info("reference %s: refused a request: %s", reference, error)
         text = f"Sorry: {error}. (reference {reference})"
+    elif isinstance(error, EngineError):  # a known state (no index, a bad setting), already one clear line
+        log.info("reference %s: %s", reference, error)
+        log.debug("reference %s: where it was raised", reference, exc_info=error)
+        text = f"Sorry: {error}. Staff can find the details in the log under reference {reference}."
     else:
         log.error("reference %s: %s", reference, type(error).__name__, exc_info=error)
-        detail = str(error) if isinstance(error, EngineError) else "something went wrong on my side"
-        text = f"Sorry: {detail}. Staff can find the details in the log under reference {reference}."
+        text = ("Sorry: something went wrong on my side. "
+                f"Staff can find the details in the log under reference {reference}.")
     return Reply(ephemeral=True, description=text)
 
 
@@ -310,7 +351,7 @@ class Handlers:
         self.services = services
         self.feedback = feedback
         self.recent = recent or RecentAnswers()
-        self.recent_visits: Recent[VisitsQuery] = Recent()
+        self.recent_pages: Recent[PagedQuery] = Recent()
         self._reindexing = threading.Lock()
 
     def ask(self, question: str, council: str | None = None, since: str | None = None,
@@ -421,6 +462,9 @@ class Handlers:
         shown = documents[(page - 1) * per_page : page * per_page]
         fields = [Field(name=meta.title, value=document_line(meta, len(store.document_chunks(meta.doc_id))),
                         url=meta.url) for meta in shown]
+        unread = [f"{problem.source}: {problem.reason}" for problem in store.improvement_areas().problems]
+        if unread and page == 1:
+            fields.append(Field(name="Improvement sections that could not be read", value=_bullets(unread)))
         buttons = [Button(label="◀ Newer", action="docs", argument=str(page - 1))] if page > 1 else []
         buttons += [Button(label="Older ▶", action="docs", argument=str(page + 1))] if page < pages else []
         return Reply(
@@ -457,23 +501,92 @@ class Handlers:
         store = self.services.store  # one generation for the events and their passages' dates, even mid-reindex
         timeline = self.services.timeline(query.as_of, query.council, query.include_past, store=store)
         sections = timeline_sections(timeline, lambda chunk_id: self.services.passage_date(chunk_id, store))
-        if page is None:
-            pages = [[Field(name=title, value=_bullets(lines)) for title, lines in sections]]
-        else:
-            pages = visit_pages(sections, VISIT_FIELD_CHARS, VISIT_PAGE_CHARS)
-        number = min(max(page or 1, 1), len(pages))
-        buttons, paging = [], None
-        if len(pages) > 1:
-            key = self.recent_visits.add(query, query.key())
-            buttons += [Button(label="◀ Earlier", action="visits", argument=f"{key}:{number - 1}")] if number > 1 else []
-            buttons += [Button(label="Later ▶", action="visits", argument=f"{key}:{number + 1}")
-                        ] if number < len(pages) else []
-            paging = f"Page {number} of {len(pages)}" + (
-                f" · {query.command(number + 1)} for the next page" if number < len(pages) else "")
+        fields, buttons, paging = self._page(query, "visits", sections, page)
         scope = f" — {query.council}" if query.council else ""
-        return Reply(title=f"Inspections and visits{scope}", fields=pages[number - 1], buttons=buttons,
+        return Reply(title=f"Inspections and visits{scope}", fields=fields, buttons=buttons,
                      footer=joined(paging, "Dates as the documents put them. "
                                    "/quote ID shows the passage an event comes from."))
+
+    def _page(self, query: PagedQuery, action: ButtonAction, sections: list[tuple[str, list[str]]],
+              page: int | None) -> tuple[list[Field], list[Button], str | None]:
+        """One page of titled sections of lines, every line whole, with buttons and the typed command for the
+        pages either side; `page=None` shows every section on one page (the command line)."""
+        if page is None:
+            return [Field(name=title, value=_bullets(lines)) for title, lines in sections], [], None
+        pages = visit_pages(sections, VISIT_FIELD_CHARS, VISIT_PAGE_CHARS)
+        number = min(max(page, 1), len(pages))
+        if len(pages) == 1:
+            return pages[0], [], None
+        key = self.recent_pages.add(query, query.key())
+        buttons = [Button(label="◀ Earlier", action=action, argument=f"{key}:{number - 1}")] if number > 1 else []
+        buttons += [Button(label="Later ▶", action=action, argument=f"{key}:{number + 1}")] if number < len(pages) else []
+        paging = f"Page {number} of {len(pages)}" + (
+            f" · {query.command(number + 1)} for the next page" if number < len(pages) else "")
+        return pages[number - 1], buttons, paging
+
+    def progress(self, theme: str | None = None, council: str | None = None, inspection: str | None = None,
+                 since: str | None = None, page: int | None = 1) -> Reply:
+        """The areas for improvement of an inspection (the council's latest by default), each quoted with the later
+        evidence on it, oldest first; with a theme, only the areas on it. Paged so that nothing is cut."""
+        query = ProgressQuery(theme=(theme or "").strip() or None, council=(council or "").strip() or None,
+                              inspection=(inspection or "").strip() or None, since=parse_date(since))
+        return self._progress_page(query, page)
+
+    def _progress_page(self, query: ProgressQuery, page: int | None) -> Reply:
+        tracker = self.services.tracker
+        try:
+            report = tracker.progress(query.council, query.inspection, query.since)
+        except ProgressError as error:
+            raise QueryError(str(error)) from None
+        numbered = list(enumerate(report.areas, start=1))
+        about = f"{len(report.areas)} areas for improvement, each quoted from the report"
+        if query.theme:
+            numbered, exact = self._areas_on(query.theme, numbered)
+            about = (f"The {'areas' if len(numbered) > 1 else 'area'} on “{query.theme}”" if exact else
+                     f"No area names “{query.theme}”; the nearest in meaning is shown")
+        sections = progress_sections(report, numbered, tracker.store.document)
+        problems = tracker.problems(report.council or None)
+        if problems:
+            sections.append(("Improvement sections that could not be read", problems))
+        fields, buttons, paging = self._page(query, "progress", sections, page)
+        return Reply(title=progress_title(report, tracker.store.document), fields=fields, buttons=buttons,
+                     description=f"{about}, with what later documents of the council say on it, oldest first.",
+                     footer=joined(paging, "Quoted word for word. /quote ID shows a whole passage."))
+
+    def _areas_on(self, theme: str, numbered: list[tuple[int, AreaProgress]]
+                  ) -> tuple[list[tuple[int, AreaProgress]], bool]:
+        """The areas a theme names, through the glossary's other names for its terms ('kids leaving care' finds
+        'care leavers'); when none does, the one nearest in meaning (True only for named ones)."""
+        if not numbered:
+            return numbered, False
+        tracker = self.services.tracker
+        wanted = " ".join([theme, *self.services.glossary.expansions(theme)])
+        words = tracker.rare_words(wanted) or set(analyse(wanted))
+        named = [(n, area) for n, area in numbered if words & set(analyse(area.text))]
+        if named:
+            return named, True
+        encoder = tracker.searcher.embedder
+        scores = encoder.encode([area.text for _, area in numbered]) @ encoder.encode([wanted])[0]
+        return [numbered[int(scores.argmax())]], False
+
+    def compare(self, doc_a: str, doc_b: str, page: int | None = 1) -> Reply:
+        """Two documents side by side, theme by theme: each area of the earlier one, and what the later one says."""
+        if not doc_a.strip() or not doc_b.strip():
+            raise QueryError("give two document ids, e.g. /compare 1a2b3c4d5e6f 6f5e4d3c2b1a; /docs lists them")
+        return self._compare_page(CompareQuery(earlier=doc_a.strip(), later=doc_b.strip()), page)
+
+    def _compare_page(self, query: CompareQuery, page: int | None) -> Reply:
+        tracker = self.services.tracker
+        try:
+            comparison = tracker.compare(query.earlier, query.later)
+        except ProgressError as error:
+            raise QueryError(str(error)) from None
+        sections = comparison_sections(comparison, tracker.store.document)
+        fields, buttons, paging = self._page(query, "compare", sections, page)
+        return Reply(title=comparison_title(comparison, tracker.store.document), fields=fields, buttons=buttons,
+                     description=f"{len(comparison.themes)} areas of the earlier document, each with what the later "
+                                 "one says on it, both quoted.",
+                     footer=joined(paging, "Quoted word for word. /quote ID shows a whole passage."))
 
     def help(self) -> Reply:
         usage = "\n".join(f"{command.usage} — {command.summary}" for command in COMMANDS.values())
@@ -492,10 +605,12 @@ class Handlers:
         if action == "vote":
             answer_id, _, helpful = argument.partition(":")
             return self.vote(answer_id, helpful == "1", user)
-        if action == "visits":
+        if action in ("visits", "progress", "compare"):
             key, _, page = argument.rpartition(":")
-            query = self.recent_visits.get(key)
-            return self._visits_page(query, int(page) if page.isdigit() else 1) if query else _expired()
+            query = self.recent_pages.get(key)
+            show = {VisitsQuery: self._visits_page, ProgressQuery: self._progress_page,
+                    CompareQuery: self._compare_page}
+            return show[type(query)](query, int(page) if page.isdigit() else 1) if query else _expired()
         return self.docs(int(argument) if argument.isdigit() else 1)
 
     def quote_choices(self, typed: str) -> list[Choice]:
@@ -511,6 +626,15 @@ class Handlers:
                 chunks += [(meta, chunk) for chunk in store.document_chunks(meta.doc_id)]
         return [Choice(name=joined(meta.title, chunk.location, chunk.chunk_id), value=chunk.chunk_id)
                 for meta, chunk in chunks[:MAX_CHOICES]]
+
+    def inspection_choices(self, typed: str) -> list[Choice]:
+        """Documents listing areas for improvement whose council, title or date contains what was typed, newest
+        first: for /progress inspection and /compare."""
+        typed = typed.strip().casefold()
+        found = [meta for meta in reversed(self.services.tracker.inspections())
+                 if typed in joined(meta.council, meta.title, display_date(meta), meta.doc_id).casefold()]
+        return [Choice(name=joined(meta.council, meta.title, display_date(meta)), value=meta.doc_id)
+                for meta in found[:MAX_CHOICES]]
 
     def council_choices(self, typed: str) -> list[Choice]:
         councils = sorted({meta.council for meta in self.services.store.documents() if meta.council})

@@ -14,6 +14,7 @@ from index.models import DatePrecision, DocumentMeta
 
 if TYPE_CHECKING:
     from bot.answering import Answer, Citation
+    from bot.progress import AreaProgress, Comparison, Evidence, InspectionRef, ProgressReport
     from index.glossary import GlossaryEntry
     from index.indexer import IndexReport
 
@@ -132,3 +133,57 @@ def unknown_term(term: str, suggestions: list[str]) -> str:
     """The one line for a term the glossary lacks, with the nearest headwords it has."""
     near = f" Did you mean {', '.join(suggestions)}?" if suggestions else " Try an acronym such as CLA or IRO."
     return f"'{term}' is not in the glossary.{near}"
+
+
+Sections = list[tuple[str, list[str]]]  # titled blocks of lines, which adapters page without cutting a line
+
+
+def _ref_line(ref: InspectionRef, document: DocumentLookup) -> str:
+    return joined(ref.title, display_date(document(ref.doc_id)) or "undated")
+
+
+def progress_title(report: ProgressReport, document: DocumentLookup) -> str:
+    """'Progress since: Bradford · Inspection of children's social care services · Jul 2018'."""
+    return f"Progress since: {joined(report.council, _ref_line(report.inspection, document))}"
+
+
+def area_line(area: AreaProgress) -> str:
+    """'“The quality of …” (outcome 4) · para 12 · id 1a2b…': an area for improvement quoted from its report."""
+    context = f" ({area.context})" if area.context else ""
+    where = joined(area.source.location, f"id {area.source.chunk_id}" if area.source.chunk_id else None)
+    return f"“{area.text}”{context}{f' · {where}' if where else ''}"
+
+
+def evidence_line(evidence: Evidence, document: DocumentLookup) -> str:
+    """'12 Mar 2024 · Monitoring visit letter · para 3 · id 1a2b…: “…”': later evidence, dated and quoted."""
+    meta = document(evidence.doc_id)
+    return (f"{joined(display_date(meta) or 'undated', meta.title, evidence.location, f'id {evidence.chunk_id}')}: "
+            f"“{evidence.quote}”")
+
+
+def progress_sections(report: ProgressReport, numbered: list[tuple[int, AreaProgress]],
+                      document: DocumentLookup) -> Sections:
+    """One section per area: the area quoted, then each later passage on it oldest first, or the plain line that
+    no later document speaks to it."""
+    from bot.progress import no_evidence_line  # bot.progress imports the answering core, which imports this module
+
+    return [(f"Area {n}", [area_line(area), *([evidence_line(e, document) for e in area.evidence]
+                                              or [no_evidence_line(report)])]) for n, area in numbered]
+
+
+def comparison_title(comparison: Comparison, document: DocumentLookup) -> str:
+    """'Compared: Bradford · Inspection … · Jul 2018 → Inspection … · Mar 2023'."""
+    earlier, later = _ref_line(comparison.earlier, document), _ref_line(comparison.later, document)
+    return f"Compared: {joined(comparison.council, earlier)} → {later}"
+
+
+def comparison_sections(comparison: Comparison, document: DocumentLookup) -> Sections:
+    """One section per area of the earlier document: what it said, then what the later one says (or that nothing
+    in it speaks to the area clearly)."""
+    earlier, later = _ref_line(comparison.earlier, document), _ref_line(comparison.later, document)
+    sections = []
+    for n, theme in enumerate(comparison.themes, start=1):
+        now = (f"{later}: nothing in this document speaks to it clearly" if theme.later is None
+               else f"{later} · {joined(theme.later.location, f'id {theme.later.chunk_id}')}: “{theme.later.quote}”")
+        sections.append((f"Area {n}", [f"{earlier}: {area_line(theme.area)}", now]))
+    return sections

@@ -11,16 +11,18 @@ from typing import TYPE_CHECKING
 from bot.answering import Answerer
 from bot.rendering import display_date
 from bot.settings import Settings
-from index.embedding import TextEncoder, load_encoder
+from index.embedding import TextEncoder, load_encoder, resolve_model_path
 from index.glossary import Glossary
 from index.search import Searcher
 from index.store import IndexStore
 from index.visits import Timeline, VisitEvent, build_timeline, load_curated, merge_curated
 
 if TYPE_CHECKING:
+    from bot.progress import Tracker
     from index.indexer import IndexReport
 
 CURATED_VISITS = "visits.toml"
+CURATED_PROGRESS = "progress.toml"
 
 
 class Services:
@@ -36,6 +38,7 @@ class Services:
         self._swap = threading.Lock()
         self._store: IndexStore | None = None
         self._searcher: Searcher | None = None
+        self._tracker: Tracker | None = None
 
     @property
     def corpus(self) -> Path:
@@ -57,6 +60,8 @@ class Services:
         """The live index; opening it needs no model, but one built with another model is refused."""
         with self._swap:
             if self._store is None:
+                if self._embedder is None:
+                    resolve_model_path(self.settings.model)  # a wrong BOT_MODEL is named, not taken for a stale index
                 self._store = IndexStore.open(self.index_dir, model=self.settings.model)
             return self._store
 
@@ -67,6 +72,19 @@ class Services:
             if self._searcher is None or self._searcher.store is not store:
                 self._searcher = Searcher(store, embedder, glossary=self.glossary)
             return self._searcher
+
+    @property
+    def tracker(self) -> Tracker:
+        """The improvement tracker over the live index and the corpus's progress.toml: one per index generation,
+        so the evidence it has found stays cached until a reindex swaps the generation."""
+        from bot.progress import Tracker
+        from index.improvements.curated import load_corrections
+
+        searcher = self.searcher
+        with self._swap:
+            if self._tracker is None or self._tracker.store is not searcher.store:
+                self._tracker = Tracker(searcher, load_corrections(self.corpus / CURATED_PROGRESS))
+            return self._tracker
 
     @functools.cached_property
     def glossary(self) -> Glossary:

@@ -153,6 +153,40 @@ class AnswersCog(commands.Cog, name="Answers"):
                                       current: str) -> list[app_commands.Choice[str]]:
         return await self._choices(self.handlers.council_choices, current)
 
+    @_described("progress")
+    @app_commands.describe(theme="only the area on this theme, e.g. care leavers, permanence, workforce",
+                           council="the council (needed when the documents cover several)",
+                           inspection="which inspection: a year or a document (default: the latest)",
+                           since="only evidence dated on or after this day, as YYYY-MM-DD",
+                           page="which page, from 1 (the buttons page through it too)")
+    async def progress(self, interaction: discord.Interaction, theme: app_commands.Range[str, 1, 100] | None = None,
+                       council: str | None = None, inspection: str | None = None, since: str | None = None,
+                       page: app_commands.Range[int, 1, 1000] = 1) -> None:
+        await self._run(interaction, False,
+                        functools.partial(self.handlers.progress, theme, council, inspection, since, page))
+
+    @progress.autocomplete("council")
+    async def _progress_council_choices(self, interaction: discord.Interaction,
+                                        current: str) -> list[app_commands.Choice[str]]:
+        return await self._choices(self.handlers.council_choices, current)
+
+    @progress.autocomplete("inspection")
+    async def _progress_inspection_choices(self, interaction: discord.Interaction,
+                                           current: str) -> list[app_commands.Choice[str]]:
+        return await self._choices(self.handlers.inspection_choices, current)
+
+    @_described("compare")
+    @app_commands.describe(a="the earlier inspection or visit (start typing a council or title)",
+                           b="the later one", page="which page, from 1 (the buttons page through it too)")
+    async def compare(self, interaction: discord.Interaction, a: str, b: str,
+                      page: app_commands.Range[int, 1, 1000] = 1) -> None:
+        await self._run(interaction, False, functools.partial(self.handlers.compare, a, b, page))
+
+    @compare.autocomplete("a")
+    @compare.autocomplete("b")
+    async def _compare_choices(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+        return await self._choices(self.handlers.inspection_choices, current)
+
     @_described("define")
     @app_commands.describe(term="an acronym or term, e.g. CLA, IRO, care leaver")
     async def define(self, interaction: discord.Interaction, term: app_commands.Range[str, 1, 100]) -> None:
