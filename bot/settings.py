@@ -50,6 +50,10 @@ class Settings(BaseSettings):
     sync_max_bytes: int = Field(20_000_000, ge=1, description="a paper larger than this is not downloaded")
     sync_max_redirects: int = Field(5, ge=0, le=20)
     sync_workers: int = Field(4, ge=1, le=16, description="papers downloaded at once")
+    sync_interval_minutes: float = Field(
+        0, ge=0, description="Discord: sync from sources.toml every this many minutes; 0 (the default) never")
+    sync_channel_id: int | None = Field(None, description="Discord: the channel the scheduled sync posts 'New papers' to")
+    watches_db: Path = Path("var/watches.sqlite")
 
     @field_validator("guild_ids", "qa_channel_ids", mode="before")
     @classmethod
@@ -61,10 +65,21 @@ class Settings(BaseSettings):
 
 
 def load_settings(**overrides: object) -> Settings:
-    """Settings with command-line overrides; a bad value becomes one line naming the variable."""
+    """Settings with command-line overrides; every bad value is named at once, on one line."""
     try:
         return Settings(**{key: value for key, value in overrides.items() if value is not None})
     except ValidationError as error:
-        first = error.errors()[0]
-        name = "BOT_" + str(first["loc"][0]).upper() if first["loc"] else "settings"
-        raise EngineError(f"setting {name} is invalid: {first['msg']}; fix it in the environment or .env") from error
+        problems = [(_variable(problem["loc"]), problem["msg"]) for problem in error.errors()]
+        if len(problems) == 1:
+            [(name, why)] = problems
+            raise EngineError(f"setting {name} is invalid: {why}; fix it in the environment or .env") from error
+        listed = "; ".join(f"{name} ({why})" for name, why in problems)
+        raise EngineError(f"{len(problems)} settings are invalid: {listed}; fix them in the environment or .env") from error
+
+
+def _variable(location: tuple[int | str, ...]) -> str:
+    """The environment variable a validation error is about: 'cooldown_seconds' -> 'BOT_COOLDOWN_SECONDS'."""
+    if not location:
+        return "settings"
+    name = str(location[0]).upper()
+    return name if name.startswith(("BOT_", "DISCORD_")) else f"BOT_{name}"

@@ -93,7 +93,13 @@ class Embedder:
         self.name = model
         self.backend = "torch"
         self.batch_size = batch_size
-        self._model = SentenceTransformer(str(resolve_model_path(model)), device="cpu", local_files_only=True)
+        path = resolve_model_path(model)
+        try:
+            self._model = SentenceTransformer(str(path), device="cpu", local_files_only=True)
+        except Exception as error:  # transformers raises OSError, ValueError, KeyError... for a broken folder
+            detail = " ".join(str(error).split())[:200]
+            raise EngineError(f"model folder {path} cannot be loaded ({type(error).__name__}: {detail}); "
+                              "fix or reinstall it, or set BOT_MODEL to another model") from None
         self._counter = _untruncated_copy(self._model.tokenizer.backend_tokenizer)
         self.dim: int = int(self._model.get_embedding_dimension())
         self.max_tokens: int = int(self._model.max_seq_length)

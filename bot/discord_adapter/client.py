@@ -12,6 +12,7 @@ import logging
 import re
 from typing import Any
 
+import aiohttp
 import discord
 from discord.ext import commands
 
@@ -80,7 +81,8 @@ def checked_token(settings: Settings) -> str | None:
 
 
 def serve(handlers: Handlers, settings: Settings) -> None:
-    """Run the bot until stopped; a missing, malformed or rejected token is one EngineError line."""
+    """Run the bot until stopped; a missing, malformed or rejected token, or no way to reach Discord, is one
+    EngineError line (exit status 2), never a traceback."""
     token = checked_token(settings)
     if token is None:
         raise EngineError("no Discord token: set BOT_DISCORD_TOKEN (or DISCORD_TOKEN) in the environment or .env")
@@ -92,3 +94,15 @@ def serve(handlers: Handlers, settings: Settings) -> None:
     except discord.PrivilegedIntentsRequired:
         raise EngineError("Q&A channels need the Message Content Intent: switch it on in the Developer Portal "
                           "(Bot page), or unset BOT_QA_CHANNEL_IDS") from None
+    except discord.HTTPException as error:
+        raise EngineError(f"Discord refused to start the bot (HTTP {error.status}: {error.text or 'no reason'}); "
+                          "try again later") from None
+    except (aiohttp.ClientError, OSError, asyncio.TimeoutError, discord.GatewayNotFound,
+            discord.ConnectionClosed) as error:
+        raise EngineError(f"cannot reach Discord ({_one_line(error)}); check the network connection, "
+                          "then run `serve` again") from None
+
+
+def _one_line(error: BaseException) -> str:
+    detail = " ".join(str(error).split())[:200]
+    return f"{type(error).__name__}: {detail}" if detail else type(error).__name__

@@ -161,3 +161,69 @@ def test_docs_flags_a_document_served_from_an_older_version(small_services):
     (small_services.corpus / "update.txt").write_text("Scrutiny update\n\nAgency costs fell again.\n")
     assert run(small_services, "index")[0] == 0  # fixed: served fresh, flag gone
     assert "OLDER VERSION" not in run(small_services, "docs")[1]
+
+
+# --- one line where a traceback was printed (issue 13) -----------------------------------------------------------
+
+WELL_FORMED_TOKEN = "MTAxMjM0NTY3ODkwMTIzNDU2Nzg5.GaBcDe.abcdefghijklmnopqrstuvwxyz0123456789AB"
+
+
+def _bot(tmp_path, repo_root, *argv: str, stdin: str = "", env: dict | None = None, script: str | None = None):
+    import os
+
+    environment = {**os.environ, "BOT_FEEDBACK_DB": str(tmp_path / "feedback.sqlite"), **(env or {})}
+    command = [sys.executable, "-c", script, *argv] if script else [sys.executable, "-m", "bot", *argv]
+    return subprocess.run(command, input=stdin, capture_output=True, text=True, timeout=120, cwd=repo_root,
+                          env=environment)
+
+
+def test_every_bad_setting_is_named_at_once(monkeypatch):
+    from bot.settings import load_settings
+    from index.errors import EngineError
+
+    monkeypatch.setenv("BOT_COOLDOWN_SECONDS", "-1")
+    monkeypatch.setenv("BOT_SYNC_RETRIES", "99")
+    monkeypatch.setenv("BOT_ANSWER_DMS", "maybe")
+    with pytest.raises(EngineError) as raised:
+        load_settings()
+    message = str(raised.value)
+    assert message.startswith("3 settings are invalid: ") and "\n" not in message
+    assert all(name in message for name in ("BOT_COOLDOWN_SECONDS", "BOT_SYNC_RETRIES", "BOT_ANSWER_DMS"))
+
+
+def test_a_missing_model_is_named_not_taken_for_an_index_to_rebuild(small_services):
+    from bot.services import Services
+    from index.errors import EngineError
+
+    run(small_services, "index")
+    settings = small_services.settings.model_copy(update={"model": "/nonexistent"})
+    with pytest.raises(EngineError) as raised:
+        Services(settings).store
+    assert "BOT_MODEL" in str(raised.value) and "--rebuild" not in str(raised.value)
+
+
+def test_a_model_folder_with_a_bad_config_is_one_line(tmp_path):
+    from index.embedding import Embedder
+    from index.errors import EngineError
+
+    (tmp_path / "config.json").write_text("{not json")
+    with pytest.raises(EngineError, match="cannot be loaded") as raised:
+        Embedder(str(tmp_path))
+    assert "\n" not in str(raised.value) and raised.value.__cause__ is None
+
+
+def test_console_without_an_index_says_sorry_without_a_traceback(tmp_path, repo_root):
+    result = _bot(tmp_path, repo_root, "--index-dir", str(tmp_path / "none"), "console", stdin="hello\nagain\n")
+    assert result.returncode == 0 and result.stderr == ""
+    assert result.stdout.count("Sorry: no index in") == 2
+
+
+def test_serve_that_cannot_reach_discord_is_one_line_and_exit_2(tmp_path, repo_root):
+    """A well-formed token and no way to reach Discord (its API pointed at a closed port on 127.0.0.1)."""
+    script = ("import sys, discord.http\ndiscord.http.Route.BASE = 'http://127.0.0.1:9/api/v10'\n"
+              "from bot.cli import main\nsys.exit(main(sys.argv[1:]))")
+    result = _bot(tmp_path, repo_root, "--index-dir", str(tmp_path / "none"), "serve", script=script,
+                  env={"BOT_DISCORD_TOKEN": WELL_FORMED_TOKEN})
+    assert result.returncode == 2, result.stderr[-2000:]
+    assert "Traceback" not in result.stderr
+    assert result.stderr.splitlines()[-1].startswith("error: cannot reach Discord (")
