@@ -139,7 +139,7 @@ class Answerer:
               context: Context | None) -> tuple[str | None, VisitEvent | None, list[Citation]]:
         """What the timeline or a report's recorded grade says before any passage, the visit it names, and the
         quotes it rests on."""
-        timeline = self._timeline_lead(question, council, context)
+        timeline = self._timeline_lead(question, intent, council, context)
         if timeline is not None:
             text, event = timeline
             return text, event, self._timeline_citations(terms, event) if event else []
@@ -154,7 +154,7 @@ class Answerer:
         lexical = self.searcher.store.lexical
         return {term: lexical.idf(term) for term in analyse(question) if term not in named}
 
-    def _timeline_lead(self, question: str, council: str | None,
+    def _timeline_lead(self, question: str, intent: QueryIntent, council: str | None,
                        context: Context | None) -> tuple[str, VisitEvent | None] | None:
         if self.timeline is None:
             return None
@@ -165,7 +165,9 @@ class Answerer:
             return visit_before(spoken_of, timeline) if spoken_of else None
         if not asks_about_visits(question):
             return None
-        return timeline_lead(question, self.timeline(self.today(), council))
+        since = intent.date_from or (dt.date(min(intent.years), 1, 1) if intent.years else None)
+        until = intent.date_to or (dt.date(max(intent.years), 12, 31) if intent.years else None)
+        return timeline_lead(question, self.timeline(self.today(), council), council, since, until)
 
     def _timeline_citations(self, terms: dict[str, float], event: VisitEvent) -> list[Citation]:
         """The event's own quotes, newest document first, within two citations and half the quote budget."""
