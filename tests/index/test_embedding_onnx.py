@@ -72,9 +72,9 @@ def test_fp32_onnx_agrees_with_sentence_transformers_on_every_seed_passage(onnx_
 
 def test_fp32_onnx_agrees_on_passages_from_three_ofsted_reports(onnx_embedder, embedder, shared_dir):
     root = shared_dir / "corpora" / "ofsted-ilacs"
-    texts = _passages([root / name for name in PDFS], root, embedder)[::3]  # every third passage
+    texts = _passages([root / name for name in PDFS], root, embedder)[::5]  # every fifth passage
     cosines = _agreement(onnx_embedder, embedder, texts)
-    assert len(texts) >= 60 and cosines.min() >= 0.999, (cosines.min(), texts[int(cosines.argmin())][:80])
+    assert len(texts) >= 40 and cosines.min() >= 0.999, (cosines.min(), texts[int(cosines.argmin())][:80])
 
 
 def test_one_question_at_a_time_agrees_too(onnx_embedder, embedder):
