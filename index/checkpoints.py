@@ -83,7 +83,7 @@ class Checkpoint:
             db = self._connect()
             with db:
                 db.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?, ?, ?, ?, ?)", rows)
-        except sqlite3.DatabaseError as error:
+        except (sqlite3.DatabaseError, OSError) as error:  # a full disk, a read-only folder, a damaged file
             self._disabled = True
             self._say(f"warning: cannot write the embedding checkpoint {self.path} ({error}); "
                       "this build goes on, but a kill now would lose its vectors")

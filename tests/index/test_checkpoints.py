@@ -176,3 +176,17 @@ def test_a_build_killed_by_sigkill_mid_embedding_resumes_and_the_live_index_stay
     assert texts == clean_texts - DONE
     assert not [line for line in lines if line.startswith("warning")]
     assert_same_vectors(index_dir, reference)
+
+
+def test_a_checkpoint_that_cannot_be_opened_never_fails_the_build(corpus, tmp_path, fake_embedder, clean):
+    full, reference, _ = clean
+    index_dir = tmp_path / "index"
+    (index_dir / CHECKPOINT).mkdir(parents=True)  # no file can be made there
+    report, lines, _ = resumed(corpus, index_dir, fake_embedder)
+    assert report.embedded == full.passages
+    assert [line for line in lines if line.startswith("warning")] == [
+        f"warning: cannot read the embedding checkpoint {index_dir / CHECKPOINT} (unable to open database file); "
+        "embedding without it",
+        f"warning: cannot write the embedding checkpoint {index_dir / CHECKPOINT} (unable to open database file); "
+        "this build goes on, but a kill now would lose its vectors"]
+    assert_same_vectors(index_dir, reference)
