@@ -39,6 +39,10 @@ class Settings(BaseSettings):
     cooldown_seconds: float = Field(10.0, ge=0)
     answer_dms: bool = False
     feedback_db: Path = Path("var/feedback.sqlite")
+    discord_state_file: Path = Field(
+        Path("var/discord_commands.json"),
+        description="what the last slash-command sync registered, so a restart syncs only when the commands changed",
+    )
     sync_user_agent: str = Field(
         "improvement-bot/0.1 (children's services improvement Q&A bot; fetches public committee papers)",
         min_length=8, description="sent with every sync request; add a contact address for the council's web team",

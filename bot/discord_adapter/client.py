@@ -17,6 +17,7 @@ import discord
 from discord.ext import commands
 
 from bot.discord_adapter.cog import AnswersCog, ReplyButton
+from bot.discord_adapter.command_sync import sync_commands
 from bot.discord_adapter.render import NO_PINGS
 from bot.handlers import Handlers
 from bot.settings import Settings
@@ -28,7 +29,7 @@ _TOKEN = re.compile(r"[A-Za-z0-9_-]{20,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{20,}"
 
 
 class ImprovementBot(commands.Bot):
-    """The Discord client: loads the cog, routes buttons, and syncs commands once at start."""
+    """The Discord client: loads the cog, routes buttons, and syncs commands at start when they changed."""
 
     def __init__(self, handlers: Handlers, settings: Settings):
         intents = discord.Intents.default()
@@ -41,15 +42,7 @@ class ImprovementBot(commands.Bot):
     async def setup_hook(self) -> None:
         await self.add_cog(AnswersCog(self, self.handlers, self.settings))
         self.add_dynamic_items(ReplyButton)
-        if self.settings.guild_ids:
-            for guild_id in self.settings.guild_ids:
-                guild = discord.Object(id=guild_id)
-                self.tree.copy_global_to(guild=guild)
-                await self.tree.sync(guild=guild)
-            log.info("commands synced to guilds %s", self.settings.guild_ids)
-        else:
-            await self.tree.sync()
-            log.info("commands synced globally (they can take up to an hour to appear)")
+        await sync_commands(self.tree, self.settings.guild_ids, self.settings.discord_state_file)
 
     async def on_message(self, message: discord.Message) -> None:
         """No prefix commands: the cog's listener answers questions, so mentions are not parsed as commands."""

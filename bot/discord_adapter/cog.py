@@ -26,6 +26,8 @@ from bot.settings import Settings
 log = logging.getLogger(__name__)
 
 MAX_BUTTONS = 25  # 5 rows of 5
+THROTTLED_ACTIONS: frozenset[str] = frozenset({"more"})  # search again: under a per-user cooldown like questions
+GUILDS_ONLY = app_commands.AppCommandContext(guild=True, dm_channel=False, private_channel=False)
 _STYLES = {name: getattr(discord.ButtonStyle, name) for name in ("primary", "secondary", "success", "danger")}
 
 
@@ -86,7 +88,12 @@ class AnswersCog(commands.Cog, name="Answers"):
         self.handlers = handlers
         self.settings = settings
         self.cooldown = Cooldown(settings.cooldown_seconds)
+        self.button_cooldown = Cooldown(settings.cooldown_seconds)
         self.reindexing: asyncio.Task | None = None
+        if not settings.answer_dms:  # then Discord does not even offer the commands in direct messages
+            for command in self.get_app_commands():
+                command.guild_only = True
+                command.allowed_contexts = GUILDS_ONLY
 
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
         """Direct messages are answered only when the server's staff allow it (BOT_ANSWER_DMS)."""
@@ -217,7 +224,14 @@ class AnswersCog(commands.Cog, name="Answers"):
         await interaction.edit_original_response(**edit_kwargs(reply))
 
     async def press(self, interaction: discord.Interaction, button: Button) -> None:
-        """A button: paging edits its own message; anything else answers privately."""
+        """A button: paging edits its own message; anything else answers privately. Buttons bypass the command
+        checks, so the direct-message rule and (for another search) the cooldown are applied here."""
+        if not await self.interaction_check(interaction):
+            return
+        wait = self.button_cooldown.wait(str(interaction.user.id)) if button.action in THROTTLED_ACTIONS else 0.0
+        if wait:
+            await interaction.response.send_message(**message_kwargs(too_soon(wait)), ephemeral=True)
+            return
         work = functools.partial(self.handlers.press, button.action, button.argument, str(interaction.user.id))
         if button.action not in IN_PLACE_ACTIONS:
             await self._run(interaction, True, work)
