@@ -2,12 +2,15 @@
 (imports, model, index, answer; `python -X importtime`), and indexing throughput on the same texts.
 
     .venv/bin/python -m benchmarks.coldstart                    # both parts, then RESULTS.md
-    .venv/bin/python -m benchmarks.coldstart --only coldstart   # or --only throughput
+    .venv/bin/python -m benchmarks.coldstart --only coldstart   # or --only throughput, --only latency
 
 Cold start: each backend (BOT_EMBEDDER=onnx, torch) runs `python -m bot ask QUESTION --json` on the seed corpus,
 alternately, `--repeats` times; the figure is the wall time from starting the process to the first byte of the
 answer on standard output (and to the process's exit). The ONNX export is made before (as the first `index`
 does), the OS file cache is warm.
+
+Latency: one question at a time (the benchmark questions), each backend warm, alternating; what a warm `ask`
+spends embedding the question.
 
 Throughput: passages of real Ofsted reports cut by the real chunker, encoded in alternating rounds by plain
 `SentenceTransformer.encode` (its defaults), by the torch `Embedder` (the indexer's batches) and by the
@@ -125,6 +128,29 @@ def cold_start(repeats: int) -> dict:
     return result
 
 
+def question_latency(repeats: int) -> dict:
+    import numpy as np
+
+    from benchmarks.common import QUESTIONS
+    from index.embedding import Embedder
+    from index.onnx_embedding import OnnxEmbedder
+
+    encoders = {"onnx": OnnxEmbedder(cache_dir=ONNX_DIR), "torch": Embedder()}
+    for question in QUESTIONS[:5]:  # warm-up
+        for encoder in encoders.values():
+            encoder.encode([question])
+    seconds: dict[str, list[float]] = {name: [] for name in encoders}
+    for round_ in range(repeats):
+        for question in QUESTIONS:
+            for name in encoders if round_ % 2 == 0 else reversed(list(encoders)):
+                started = time.perf_counter()
+                encoders[name].encode([question])
+                seconds[name].append(time.perf_counter() - started)
+    return {"questions": len(QUESTIONS), "repeats": repeats, "load_average": [round(x, 2) for x in os.getloadavg()],
+            **{name: {"p50_ms": round(1000 * float(np.percentile(s, 50)), 1),
+                      "p95_ms": round(1000 * float(np.percentile(s, 95)), 1)} for name, s in seconds.items()}}
+
+
 def _passages(target: int) -> list[str]:
     """Passages of whole real reports (a fixed order), cut and prefixed exactly as the indexer embeds them."""
     from index.chunking import chunk_document, embed_prefix
@@ -174,7 +200,7 @@ def throughput(target: int, repeats: int) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--only", default="coldstart,throughput")
+    parser.add_argument("--only", default="coldstart,latency,throughput")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--passages", type=int, default=1000, help="passages for the throughput rounds")
     args = parser.parse_args(argv)
@@ -183,6 +209,10 @@ def main(argv: list[str] | None = None) -> int:
     if "coldstart" in sections:
         log("cold start on the seeds, per backend")
         results["cold_start_backends"] = {"machine": machine(), **cold_start(args.repeats)}
+        save_results(results)
+    if "latency" in sections:
+        log("one question at a time, per backend")
+        results["question_encode_latency"] = question_latency(args.repeats)
         save_results(results)
     if "throughput" in sections:
         log(f"embedding throughput on {args.passages} real passages, per path")

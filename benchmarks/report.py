@@ -86,6 +86,12 @@ def backends_section(results: dict) -> list[str]:
         lines += [f"| {name} | {_fmt(cold['onnx']['import_seconds'].get(name), 3)} | "
                   f"{_fmt(cold['torch']['import_seconds'].get(name), 3)} |" for name in names]
         lines.append("")
+    latency = results.get("question_encode_latency")
+    if latency:
+        lines += [f"Embedding one question (warm, {latency['questions']} questions × {latency['repeats']} rounds, "
+                  f"backends alternating; load average {latency['load_average']}): ONNX p50 "
+                  f"{latency['onnx']['p50_ms']:.1f} ms, p95 {latency['onnx']['p95_ms']:.1f} ms; torch p50 "
+                  f"{latency['torch']['p50_ms']:.1f} ms, p95 {latency['torch']['p95_ms']:.1f} ms.", ""]
     speed = results.get("embedder_throughput")
     if speed:
         lines += ["## Embedding backends: throughput", "",
