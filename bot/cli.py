@@ -15,9 +15,10 @@ from pydantic import BaseModel
 
 from bot.answering import QueryError, clean_query
 from bot.feedback import FeedbackStore
+from bot.gaps import group_gaps, nearest_topic
 from bot.handlers import Handlers, Reply, define_term, find_passage, newest_first, parse_date, parse_filters
 from bot.progress import ProgressError, Tracker
-from bot.rendering import index_summary, iso_date, source_line
+from bot.rendering import index_summary, iso_date, source_line, watch_line
 from bot.services import Services
 from bot.settings import load_settings
 from index.errors import EngineError
@@ -70,6 +71,16 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("doc_a", metavar="DOC_A")
     compare.add_argument("doc_b", metavar="DOC_B")
     compare.add_argument("--json", action="store_true")
+
+    watch = commands.add_parser("watch", help="topics whose new passages are posted (to this console's watches)")
+    watch_commands = watch.add_subparsers(dest="action", required=True)
+    watch_commands.add_parser("add", help="watch a topic").add_argument("topic", metavar="TOPIC")
+    watch_commands.add_parser("list", help="the topics watched")
+    watch_commands.add_parser("remove", help="stop watching").add_argument("which", metavar="NUMBER|TOPIC")
+    watch.add_argument("--json", action="store_true")
+
+    gaps = commands.add_parser("gaps", help="questions declined or marked not helpful, grouped by nearest topic")
+    gaps.add_argument("--json", action="store_true")
 
     visits = commands.add_parser("visits", help="upcoming inspections and visits, from the documents")
     visits.add_argument("--as-of", help="see the timeline from this day, YYYY-MM-DD (default today)")
@@ -265,6 +276,35 @@ class Cli:
             return work(self.services.tracker).model_dump(mode="json")
         except ProgressError as error:
             raise QueryError(str(error)) from None
+
+    def watch(self, args: argparse.Namespace) -> int:
+        """The console's watches (subscriber 'console'): Discord members keep theirs with /watch."""
+        from bot.console import CONSOLE
+
+        store = self.handlers.watches
+        if args.action == "add":
+            watch, _ = store.add("user", CONSOLE, args.topic)
+            watches = [watch]
+        elif args.action == "remove":
+            watches = [store.remove("user", CONSOLE, args.which)]
+        else:
+            watches = store.list("user", CONSOLE)
+        if args.json:
+            self.emit({"watches": [w.model_dump(mode="json") for w in watches]})
+        elif args.action == "list":
+            print(self.handlers.watch(None, "user", CONSOLE).as_text(), file=self.out)
+        else:
+            print(f"{'removed' if args.action == 'remove' else 'watching'}: {watch_line(watches[0])}", file=self.out)
+        return 0
+
+    def gaps(self, args: argparse.Namespace) -> int:
+        if args.json:
+            found = group_gaps(self.handlers.feedback.gap_questions(), nearest_topic(self.services.searcher))
+            self.emit({"gaps": [gap.model_dump(mode="json") for gap in found]})
+            return 0
+        reply = self.handlers.gaps(allowed=True, page=None)
+        print("\n\n".join(filter(None, (reply.title, reply.description, _sections_text(reply)))), file=self.out)
+        return 0
 
     def visits(self, args: argparse.Namespace) -> int:
         _, problems = self.services.visit_events()

@@ -63,6 +63,22 @@ def _docs(handlers: Handlers, rest: str, out: TextIO) -> Reply:
     return handlers.docs(int(rest) if rest.strip().isdigit() else 1)
 
 
+CONSOLE = "console"  # the subscriber the console's (and the command line's) watches belong to
+
+
+def _watch(handlers: Handlers, rest: str, out: TextIO) -> Reply:
+    return handlers.watch(rest, "user", CONSOLE)
+
+
+def _unwatch(handlers: Handlers, rest: str, out: TextIO) -> Reply:
+    return handlers.unwatch(rest, "user", CONSOLE)
+
+
+def _gaps(handlers: Handlers, rest: str, out: TextIO) -> Reply:
+    _, options = _options(rest)
+    return handlers.gaps(allowed=True, page=_page(options))
+
+
 def _define(handlers: Handlers, rest: str, out: TextIO) -> Reply:
     return handlers.define(rest)
 
@@ -77,7 +93,7 @@ def _help(handlers: Handlers, rest: str, out: TextIO) -> Reply:
 
 ROUTES: dict[str, Callable[[Handlers, str, TextIO], Reply]] = {
     "/ask": _ask, "/quote": _quote, "/docs": _docs, "/visits": _visits, "/progress": _progress,
-    "/compare": _compare, "/define": _define,
+    "/compare": _compare, "/watch": _watch, "/unwatch": _unwatch, "/gaps": _gaps, "/define": _define,
     "/reindex": _reindex, "/help": _help,
 }
 

@@ -2,7 +2,8 @@
 
 A vote keeps the question, the passages that were shown and when; the voter only as a salted SHA-256 of
 their id, so staff can count people without being able to tell who they are. A person's second vote on the
-same answer replaces their first.
+same answer replaces their first. Questions the bot declined are kept too (question and time only): with the
+"Not helpful" votes they are the coverage gaps staff read (`gaps`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import secrets
 import sqlite3
 from contextlib import closing
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel
 
@@ -22,13 +24,23 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS votes (
     answer_id TEXT NOT NULL, user_hash TEXT NOT NULL, question TEXT NOT NULL, chunk_ids TEXT NOT NULL,
     helpful INTEGER NOT NULL, at TEXT NOT NULL, PRIMARY KEY (answer_id, user_hash));
+CREATE TABLE IF NOT EXISTS declined (question TEXT NOT NULL, at TEXT NOT NULL);
 """
+MAX_DECLINED = 10_000  # the oldest are dropped beyond this, so nobody can fill the disk by asking
 
 
 class Vote(BaseModel):
     question: str
     chunk_ids: list[str]
     helpful: bool
+    at: dt.datetime
+
+
+class GapQuestion(BaseModel):
+    """A question the documents did not answer well: declined, or answered and marked not helpful."""
+
+    question: str
+    why: Literal["declined", "not helpful"]
     at: dt.datetime
 
 
@@ -78,6 +90,23 @@ class FeedbackStore:
                 (answer_id, self._user_hash(connection, user), question, json.dumps(chunk_ids), int(helpful),
                  dt.datetime.now(dt.timezone.utc).isoformat()),
             )
+
+    def record_declined(self, question: str) -> None:
+        with closing(self._connect()) as connection, connection:
+            connection.execute("INSERT INTO declined VALUES (?, ?)",
+                               (question, dt.datetime.now(dt.timezone.utc).isoformat()))
+            connection.execute("DELETE FROM declined WHERE rowid <= (SELECT MAX(rowid) FROM declined) - ?",
+                               (MAX_DECLINED,))
+
+    def gap_questions(self) -> list[GapQuestion]:
+        """Declined questions and those marked not helpful, newest first."""
+        if not self.path.exists():
+            return []
+        with closing(self._connect()) as connection:
+            rows = connection.execute(
+                "SELECT question, 'declined', at FROM declined UNION ALL "
+                "SELECT question, 'not helpful', at FROM votes WHERE helpful = 0 ORDER BY at DESC").fetchall()
+        return [GapQuestion(question=q, why=why, at=dt.datetime.fromisoformat(at)) for q, why, at in rows]
 
     def summary(self, recent: int = 10) -> FeedbackSummary:
         if not self.path.exists():

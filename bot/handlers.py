@@ -12,8 +12,10 @@ Adding a command: a method on `Handlers` returning a
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 import difflib
+import io
 import hashlib
 import logging
 import re
@@ -26,15 +28,17 @@ from typing import Callable, Generic, Literal, TypeVar
 from pydantic import BaseModel
 
 from bot.answering import Answer, QueryError
+from bot.alerts import WatchedPassage, landed_documents, watched_passages
 from bot.feedback import FeedbackStore
+from bot.gaps import group_gaps, nearest_topic
 from bot.progress import AreaProgress, ProgressError
 from bot.rendering import (
-    citation_line, comparison_sections, comparison_title, display_date, document_line, index_summary, joined,
-    progress_sections,
-    progress_title, quotes_text, source_line, term_line, unknown_term,
+    citation_line, comparison_sections, comparison_title, display_date, document_line, gap_lines, index_summary, joined,
+    new_paper_line, progress_sections, progress_title, quotes_text, source_line, term_line, unknown_term, watch_line,
 )
 from bot.services import Services
 from bot.timeline_answers import timeline_sections
+from bot.watches import SubscriberKind, Watch, WatchStore
 from index.errors import EngineError
 from index.glossary import Glossary, GlossaryEntry
 from index.lexical import analyse
@@ -52,8 +56,8 @@ MAX_TERMS = 3  # acronyms explained under an answer
 VISIT_FIELD_CHARS = 1000  # a block of timeline lines small enough for any adapter to show whole (Discord: 1,024)
 VISIT_PAGE_CHARS = 4000  # the timeline lines on one page (a Discord embed holds 6,000 characters in all)
 
-ButtonAction = Literal["passage", "more", "vote", "docs", "visits", "progress", "compare"]
-IN_PLACE_ACTIONS: frozenset[str] = frozenset({"docs", "visits", "progress", "compare"})  # replace their message
+ButtonAction = Literal["passage", "more", "vote", "docs", "visits", "progress", "compare", "gaps"]
+IN_PLACE_ACTIONS: frozenset[str] = frozenset({"docs", "visits", "progress", "compare", "gaps"})  # replace their message
 T = TypeVar("T")
 
 
@@ -78,6 +82,10 @@ COMMANDS: dict[str, CommandHelp] = {
     ),
     "compare": CommandHelp(usage="/compare DOC_A DOC_B [page:N]",
                            summary="Two inspections or visits side by side, theme by theme, both quoted"),
+    "watch": CommandHelp(usage="/watch [TOPIC]",
+                         summary="Be told when new papers speak to a topic; with no topic, list your watches"),
+    "unwatch": CommandHelp(usage="/unwatch NUMBER|TOPIC", summary="Stop watching a topic"),
+    "gaps": CommandHelp(usage="/gaps", summary="Questions the documents did not answer well (Manage Server only)"),
     "define": CommandHelp(usage="/define TERM",
                           summary="What a term or acronym of children's social care means, from the glossary"),
     "reindex": CommandHelp(usage="/reindex", summary="Re-read the document folder (Manage Server only)"),
@@ -187,6 +195,23 @@ class CompareQuery(PagedQuery):
 
     def command(self, page: int) -> str:
         return f"/compare {self.earlier} {self.later} page:{page}"
+
+
+class GapsQuery(PagedQuery):
+    def command(self, page: int) -> str:
+        return f"/gaps page:{page}"
+
+
+class WatchAlert(BaseModel):
+    watch: Watch
+    reply: Reply
+
+
+class SyncPosts(BaseModel):
+    """What a scheduled sync posts: 'New papers' (None when nothing came) and one alert per watch with passages."""
+
+    papers: Reply | None = None
+    alerts: list[WatchAlert] = []
 
 
 class Recent(Generic[T]):
@@ -347,9 +372,11 @@ def newest_first(store: IndexStore) -> list[DocumentMeta]:
 class Handlers:
     """The commands, over the long-lived services built in `main()`."""
 
-    def __init__(self, services: Services, feedback: FeedbackStore, recent: RecentAnswers | None = None):
+    def __init__(self, services: Services, feedback: FeedbackStore, recent: RecentAnswers | None = None,
+                 watches: WatchStore | None = None):
         self.services = services
         self.feedback = feedback
+        self.watches = watches or WatchStore(services.settings.watches_db)
         self.recent = recent or RecentAnswers()
         self.recent_pages: Recent[PagedQuery] = Recent()
         self._reindexing = threading.Lock()
@@ -393,6 +420,7 @@ class Handlers:
         )
 
     def _not_found(self, answer: Answer, store: IndexStore) -> Reply:
+        self.feedback.record_declined(answer.question)
         answer_id = self.recent.add(AskedQuestion(question=answer.question, filters=None, cited=[], shown=[]))
         return Reply(
             title=answer.question, topic=answer.question, description=answer.answer,
@@ -588,6 +616,71 @@ class Handlers:
                                  "one says on it, both quoted.",
                      footer=joined(paging, "Quoted word for word. /quote ID shows a whole passage."))
 
+    def watch(self, topic: str | None, kind: SubscriberKind, subscriber: str) -> Reply:
+        """Subscribe to a topic; with no topic, list the subscriber's own watches."""
+        if not (topic or "").strip():
+            watches = self.watches.list(kind, subscriber)
+            if not watches:
+                return Reply(ephemeral=True, description=(
+                    "You watch no topics. /watch TOPIC (e.g. /watch agency social workers) posts new passages on it."))
+            return Reply(ephemeral=True, title="Your watched topics", description=_bullets([watch_line(w) for w in watches]),
+                         footer="/unwatch NUMBER (or the topic) stops one.")
+        watch, new = self.watches.add(kind, subscriber, topic)
+        where = "here" if kind == "channel" else "to you"
+        said = "Now watching" if new else "Already watching"
+        return Reply(ephemeral=True, description=(
+            f"{said} “{watch.topic}” (watch {watch.watch_id}). When new papers have passages on it, I will post "
+            f"them {where}, quoted with their sources. /unwatch {watch.watch_id} stops it."))
+
+    def unwatch(self, which: str, kind: SubscriberKind, subscriber: str) -> Reply:
+        watch = self.watches.remove(kind, subscriber, which)
+        return Reply(ephemeral=True, description=f"Stopped watching “{watch.topic}”.")
+
+    def gaps(self, allowed: bool, page: int | None = 1) -> Reply:
+        """Questions declined or marked not helpful, grouped by the nearest topic the documents cover."""
+        if not allowed:
+            return Reply(ephemeral=True, description="Only members with the Manage Server permission can see /gaps.")
+        found = group_gaps(self.feedback.gap_questions(), nearest_topic(self.services.searcher))
+        if not found:
+            return Reply(ephemeral=True, description="No gaps yet: no question was declined or marked not helpful.")
+        sections = [(f"Near “{gap.topic}” · {len(gap.questions)} questions", gap_lines(gap)) for gap in found]
+        fields, buttons, paging = self._page(GapsQuery(), "gaps", sections, page)
+        return Reply(ephemeral=True, title="Coverage gaps", fields=fields, buttons=buttons,
+                     description="Questions the documents did not answer well, by the nearest topic they cover: "
+                                 "papers on these would help.", footer=paging or "")
+
+    def scheduled_sync(self) -> SyncPosts:
+        """Sync from sources.toml and index what came (blocking: run it in a worker thread), then what to post:
+        'New papers' for the sync channel, and each watch's passages in them."""
+        from bot.sync_command import sync_and_index  # it imports this module
+
+        if not self._reindexing.acquire(blocking=False):
+            log.info("scheduled sync skipped: a re-index is running")
+            return SyncPosts()
+        err = io.StringIO()
+        try:
+            report, _ = sync_and_index(self.services, argparse.Namespace(
+                moderngov=None, committee=None, since=None, until=None, council=None, dry_run=False, json=True), err)
+        finally:
+            self._reindexing.release()
+        for line in err.getvalue().splitlines():
+            log.warning("scheduled sync: %s", line)
+        documents = landed_documents(self.services, report)
+        if not documents and not report.failed:
+            return SyncPosts()
+        store = self.services.store
+        lines = [new_paper_line(meta, next((c.chunk_id for c in store.document_chunks(meta.doc_id)), None))
+                 for meta in documents]
+        failed = f"{len(report.failed)} papers could not be fetched; the next sync tries again." if report.failed else ""
+        papers = Reply(title="New papers", description=_bullets(lines) or "No new papers.",
+                       footer=joined(failed, "/quote ID shows a passage; ask about them as usual."))
+        alerts = []
+        for watch in self.watches.list():
+            passages = watched_passages(self.services, watch, documents)
+            if passages:
+                alerts.append(WatchAlert(watch=watch, reply=_alert(watch, passages)))
+        return SyncPosts(papers=papers if documents or report.failed else None, alerts=alerts)
+
     def help(self) -> Reply:
         usage = "\n".join(f"{command.usage} — {command.summary}" for command in COMMANDS.values())
         return Reply(ephemeral=True, title="Asking about the improvement journey", description=(
@@ -605,11 +698,11 @@ class Handlers:
         if action == "vote":
             answer_id, _, helpful = argument.partition(":")
             return self.vote(answer_id, helpful == "1", user)
-        if action in ("visits", "progress", "compare"):
+        if action in ("visits", "progress", "compare", "gaps"):
             key, _, page = argument.rpartition(":")
             query = self.recent_pages.get(key)
             show = {VisitsQuery: self._visits_page, ProgressQuery: self._progress_page,
-                    CompareQuery: self._compare_page}
+                    CompareQuery: self._compare_page, GapsQuery: lambda _, number: self.gaps(True, number)}
             return show[type(query)](query, int(page) if page.isdigit() else 1) if query else _expired()
         return self.docs(int(argument) if argument.isdigit() else 1)
 
@@ -639,6 +732,13 @@ class Handlers:
     def council_choices(self, typed: str) -> list[Choice]:
         councils = sorted({meta.council for meta in self.services.store.documents() if meta.council})
         return [Choice(name=name, value=name) for name in councils if typed.strip().casefold() in name.casefold()]
+
+
+def _alert(watch: Watch, passages: list[WatchedPassage]) -> Reply:
+    fields = [Field(name=source_line(p.meta, p.chunk.location), value=f"“{p.quote}”\nid {p.chunk.chunk_id}",
+                    url=p.meta.url, cut_hint=f"/quote {p.chunk.chunk_id}") for p in passages]
+    return Reply(title=f"New on a watched topic: {watch.topic}", fields=fields,
+                 footer=f"Quoted word for word from new papers. /unwatch {watch.watch_id} stops these.")
 
 
 def _vote_buttons(answer_id: str) -> list[Button]:

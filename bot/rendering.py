@@ -14,6 +14,8 @@ from index.models import DatePrecision, DocumentMeta
 
 if TYPE_CHECKING:
     from bot.answering import Answer, Citation
+    from bot.gaps import Gap
+    from bot.watches import Watch
     from bot.progress import AreaProgress, Comparison, Evidence, InspectionRef, ProgressReport
     from index.glossary import GlossaryEntry
     from index.indexer import IndexReport
@@ -187,3 +189,21 @@ def comparison_sections(comparison: Comparison, document: DocumentLookup) -> Sec
                else f"{later} · {joined(theme.later.location, f'id {theme.later.chunk_id}')}: “{theme.later.quote}”")
         sections.append((f"Area {n}", [f"{earlier}: {area_line(theme.area)}", now]))
     return sections
+
+
+def watch_line(watch: Watch) -> str:
+    """'3. agency social workers · since 12 Mar 2025': one watch, numbered as /unwatch takes it."""
+    return f"{watch.watch_id}. {watch.topic} · since {format_date(watch.created.date())}"
+
+
+def new_paper_line(meta: DocumentMeta, chunk_id: str | None) -> str:
+    """'Cabinet · Minutes of Cabinet, 12 Mar 2025 · 12 Mar 2025 · /quote 1a2b…': a paper a sync brought in."""
+    return joined(meta.body, meta.title, display_date(meta) or "undated", f"/quote {chunk_id}" if chunk_id else None)
+
+
+def gap_lines(gap: Gap, shown: int = 5) -> list[str]:
+    """The questions of one gap, newest first, each marked declined or not helpful; the rest counted."""
+    lines = [f"“{q.question}” ({q.why}, {format_date(q.at.date())})" for q in gap.questions[:shown]]
+    if len(gap.questions) > shown:
+        lines.append(f"…and {len(gap.questions) - shown} more")
+    return lines

@@ -59,6 +59,17 @@ def sync_request(args: argparse.Namespace, settings: Settings, today: dt.date) -
 
 
 def run_sync_command(services: Services, args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    report, indexed = sync_and_index(services, args, err)
+    if args.json:
+        print(json.dumps(report.to_json(indexed), ensure_ascii=False), file=out, flush=True)
+    else:
+        _print_report(report, indexed, out)
+    return EXIT_SOME_FAILED if report.failed else 0
+
+
+def sync_and_index(services: Services, args: argparse.Namespace, err: TextIO) -> tuple[SyncReport, bool]:
+    """Fetch what is new, then index it; the report, and whether the index was updated. Also run by the Discord
+    bot's scheduled sync, in a worker thread."""
     settings = services.settings
     request = sync_request(args, settings, dt.date.today())
     with Fetcher(http_config(settings)) as fetcher:
@@ -69,11 +80,7 @@ def run_sync_command(services: Services, args: argparse.Namespace, out: TextIO, 
     if not request.dry_run and (report.added or load_state(settings.corpus_dir).pending_index):
         _index(services, args.json, err)
         indexed = True
-    if args.json:
-        print(json.dumps(report.to_json(indexed), ensure_ascii=False), file=out, flush=True)
-    else:
-        _print_report(report, indexed, out)
-    return EXIT_SOME_FAILED if report.failed else 0
+    return report, indexed
 
 
 def _index(services: Services, quiet: bool, err: TextIO) -> None:

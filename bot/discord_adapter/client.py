@@ -40,8 +40,10 @@ class ImprovementBot(commands.Bot):
         self.settings = settings
 
     async def setup_hook(self) -> None:
-        await self.add_cog(AnswersCog(self, self.handlers, self.settings))
+        cog = AnswersCog(self, self.handlers, self.settings)
+        await self.add_cog(cog)
         self.add_dynamic_items(ReplyButton)
+        cog.start_schedule()
         await sync_commands(self.tree, self.settings.guild_ids, self.settings.discord_state_file)
 
     async def on_message(self, message: discord.Message) -> None:

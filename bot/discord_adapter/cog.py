@@ -94,6 +94,7 @@ class AnswersCog(commands.Cog, name="Answers"):
             for command in self.get_app_commands():
                 command.guild_only = True
                 command.allowed_contexts = GUILDS_ONLY
+        self.schedule: asyncio.Task | None = None
 
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
         """Direct messages are answered only when the server's staff allow it (BOT_ANSWER_DMS)."""
@@ -194,6 +195,37 @@ class AnswersCog(commands.Cog, name="Answers"):
     async def _compare_choices(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
         return await self._choices(self.handlers.inspection_choices, current)
 
+    @_described("watch")
+    @app_commands.describe(topic="what to watch, e.g. agency social workers (leave out to list your watches)",
+                           here="post to this channel instead of to you (Manage Server only)")
+    async def watch(self, interaction: discord.Interaction, topic: app_commands.Range[str, 1, 100] | None = None,
+                    here: bool = False) -> None:
+        if here and (interaction.guild is None or not interaction.permissions.manage_guild):
+            refusal = Reply(ephemeral=True, description="Only members with Manage Server can set a channel's watches.")
+            await interaction.response.send_message(**message_kwargs(refusal), ephemeral=True)
+            return
+        kind, subscriber = ("channel", str(interaction.channel_id)) if here else ("user", str(interaction.user.id))
+        await self._run(interaction, True, functools.partial(self.handlers.watch, topic, kind, subscriber))
+
+    @_described("unwatch")
+    @app_commands.describe(which="the watch's number or topic, as /watch lists them",
+                           here="a watch of this channel (Manage Server only)")
+    async def unwatch(self, interaction: discord.Interaction, which: app_commands.Range[str, 1, 100],
+                      here: bool = False) -> None:
+        if here and (interaction.guild is None or not interaction.permissions.manage_guild):
+            refusal = Reply(ephemeral=True, description="Only members with Manage Server can change a channel's watches.")
+            await interaction.response.send_message(**message_kwargs(refusal), ephemeral=True)
+            return
+        kind, subscriber = ("channel", str(interaction.channel_id)) if here else ("user", str(interaction.user.id))
+        await self._run(interaction, True, functools.partial(self.handlers.unwatch, which, kind, subscriber))
+
+    @_described("gaps")
+    @app_commands.default_permissions(manage_guild=True)
+    @app_commands.guild_only()
+    async def gaps(self, interaction: discord.Interaction) -> None:
+        """Hidden from members without Manage Server, and the handler checks again."""
+        await self._run(interaction, True, functools.partial(self.handlers.gaps, interaction.permissions.manage_guild))
+
     @_described("define")
     @app_commands.describe(term="an acronym or term, e.g. CLA, IRO, care leaver")
     async def define(self, interaction: discord.Interaction, term: app_commands.Range[str, 1, 100]) -> None:
@@ -222,6 +254,50 @@ class AnswersCog(commands.Cog, name="Answers"):
         reply = await self._reply_from(functools.partial(self.handlers.reindex, allowed, progress))
         await asyncio.gather(*map(asyncio.wrap_future, updates), return_exceptions=True)  # none lands after the result
         await interaction.edit_original_response(**edit_kwargs(reply))
+
+    # --- the scheduled sync -----------------------------------------------------------------------------------
+
+    def start_schedule(self) -> None:
+        """Sync every BOT_SYNC_INTERVAL_MINUTES (off when 0, the default); started by the client once connected."""
+        minutes = self.settings.sync_interval_minutes
+        if minutes > 0 and self.schedule is None:
+            self.schedule = asyncio.create_task(self._every(minutes * 60))
+
+    async def cog_unload(self) -> None:
+        if self.schedule is not None:
+            self.schedule.cancel()
+
+    async def _every(self, seconds: float) -> None:
+        while True:
+            await asyncio.sleep(seconds)
+            try:
+                await self.scheduled_sync()
+            except Exception:  # noqa: BLE001 — one failed round must not stop the next
+                log.exception("scheduled sync failed; trying again in %s seconds", seconds)
+
+    async def scheduled_sync(self) -> None:
+        """Sync in a worker thread (the event loop keeps its heartbeat), then post 'New papers' to the sync channel
+        and each watch's passages to its channel or person; never a ping, and only where the bot may post."""
+        posts = await asyncio.to_thread(self.handlers.scheduled_sync)
+        if posts.papers is not None and self.settings.sync_channel_id:
+            await self._post(self.settings.sync_channel_id, posts.papers)
+        for alert in posts.alerts:
+            if alert.watch.subscriber.isdigit():
+                await self._post(int(alert.watch.subscriber), alert.reply, to_user=alert.watch.kind == "user")
+
+    async def _post(self, target_id: int, reply: Reply, to_user: bool = False) -> None:
+        try:
+            if to_user:
+                target = self.bot.get_user(target_id) or await self.bot.fetch_user(target_id)
+            else:
+                target = self.bot.get_channel(target_id) or await self.bot.fetch_channel(target_id)
+                guild = getattr(target, "guild", None)
+                if guild is not None and not target.permissions_for(guild.me).send_messages:
+                    log.warning("not posting to channel %s: the bot may not send messages there", target_id)
+                    return
+            await target.send(**message_kwargs(reply))
+        except discord.HTTPException as error:
+            log.warning("could not post to %s %s: %s", "user" if to_user else "channel", target_id, error)
 
     async def press(self, interaction: discord.Interaction, button: Button) -> None:
         """A button: paging edits its own message; anything else answers privately. Buttons bypass the command

@@ -449,10 +449,11 @@ def test_command_plan_lists_what_would_be_synced(seed_services, tmp_path):
     handlers = Handlers(seed_services, FeedbackStore(tmp_path / "feedback.sqlite"))
     plan = command_plan(handlers, settings_for(seed_services, guild_ids=[1, 2]))
     commands_by_name = {command["name"]: command for command in plan["commands"]}
-    assert set(commands_by_name) == {"ask", "quote", "docs", "visits", "progress", "compare", "define",
-                                     "reindex", "help"}
+    assert set(commands_by_name) == {"ask", "quote", "docs", "visits", "progress", "compare", "watch",
+                                     "unwatch", "gaps", "define", "reindex", "help"}
     assert [o["name"] for o in commands_by_name["ask"]["options"]] == ["question", "council", "since", "type"]
     assert commands_by_name["reindex"]["default_member_permissions"] == 32
+    assert commands_by_name["gaps"]["default_member_permissions"] == 32
     assert commands_by_name["ask"]["default_member_permissions"] is None
     assert plan["sync"] == {"guilds": [1, 2]} and plan["intents"] == {"message_content": True}
 
