@@ -68,6 +68,8 @@ def test_fp32_onnx_agrees_with_sentence_transformers_on_every_seed_passage(onnx_
     texts += ["word " * 600, "x", ""]  # past the 256-piece window, one piece, none
     cosines = _agreement(onnx_embedder, embedder, texts)
     assert len(texts) > 50 and cosines.min() >= 0.999, (cosines.min(), texts[int(cosines.argmin())][:80])
+    # both count word pieces alike, so an index built on one backend is cut the same way on the other
+    assert [onnx_embedder.count_tokens(text) for text in texts] == [embedder.count_tokens(text) for text in texts]
 
 
 def test_fp32_onnx_agrees_on_passages_from_three_ofsted_reports(onnx_embedder, embedder, shared_dir):
