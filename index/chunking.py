@@ -166,11 +166,12 @@ def _units(document: ParsedDocument, title: str) -> list[_Unit]:
     heading: str | None = None
     paragraph_in_section = 0
     blocks = _group_lists(_segment(document), text)
-    for block in blocks:
-        if block.heading:
-            heading = " ".join(text[block.start : block.end].replace("**", "").strip("#: \t").split())
-            paragraph_in_section = 0
-            continue
+    pending: _Block | None = None  # a heading not yet followed by a paragraph, with the section it came in
+    outer: str | None = None
+    pending_paragraphs = 0
+
+    def add(block: _Block, heading: str | None) -> None:
+        nonlocal paragraph_in_section
         paragraph_in_section += 1
         if block.label:
             location = f"para {block.label}"
@@ -180,6 +181,21 @@ def _units(document: ParsedDocument, title: str) -> list[_Unit]:
             location = f"para {paragraph_in_section}"
         members = [(m.start, m.end) for m in block.members] or [(block.start, block.end)]
         units.append(_Unit(block.start, block.end, heading, location, members, block.label is not None))
+
+    for block in blocks:
+        if block.heading:
+            if pending is not None:  # two heading-like lines in a row (a cover page): keep the first one's words
+                paragraph_in_section = pending_paragraphs
+                add(pending, outer)
+                pending_paragraphs = 0  # the next pending line is the first under this one
+            else:
+                pending_paragraphs = paragraph_in_section
+            pending, outer = block, heading
+            heading = " ".join(text[block.start : block.end].replace("**", "").strip("#: \t").split())
+            paragraph_in_section = 0
+            continue
+        pending = None
+        add(block, heading)
     if not units and blocks:  # only heading-like lines (a cover page, a one-line notice): they are the document
         units.append(_Unit(blocks[0].start, blocks[-1].end, None, "para 1", [(b.start, b.end) for b in blocks], False))
     return units

@@ -118,3 +118,15 @@ def test_one_line_per_paragraph_text_is_cited_by_paragraph(embedder):
     chunks = chunk_document(_parsed(text), "news", "Headline of the story", embedder.count_tokens,
                             ChunkerConfig(merge_tokens=0))
     assert [c.location for c in chunks] == ["para 1", "para 2", "para 3"]
+
+
+def test_heading_like_lines_in_a_row_keep_their_words_in_a_passage():
+    """A cover page is a run of heading-like lines; only the last heads what follows, the others stay searchable."""
+    lines = ["Middlesbrough Borough Council", "Inspection of children's social care services",
+             "Inspection dates: 25 November 2019 to 6 December 2019", "Lead inspector: Jan Edwards",
+             "Services for children in Middlesbrough are inadequate because of serious and widespread failures."]
+    parsed = ParsedDocument(source="m.txt", lines=[Line(text=t, heading=n < 4) for n, t in enumerate(lines)])
+    chunks = chunk_document(parsed, "m", "Ofsted inspection of Middlesbrough", lambda text: len(text.split()))
+    text = " ".join(chunk.text for chunk in chunks)
+    assert all(line in text for line in lines[:3])
+    assert chunks[-1].heading == "Lead inspector: Jan Edwards" and chunks[-1].text.startswith("Services for children")
