@@ -54,16 +54,30 @@ def read_tables(path: Path, text: str) -> tuple[list[TomlTable], list[str]]:
     return tables, errors
 
 
-def syntax_error(path: Path, table: TomlTable, error: tomllib.TOMLDecodeError) -> str:
-    """'manifest.toml line 14: [[document]] field 'date': cannot read 2025-13-01 as TOML (...); fix the value'."""
+class SyntaxProblem(NamedTuple):
+    """Where tomllib stopped in a table: the file line, the field set on it (if any) and its raw value."""
+
+    line: int
+    field: str | None
+    value: str | None
+    reason: str
+
+
+def syntax_problem(table: TomlTable, error: tomllib.TOMLDecodeError) -> SyntaxProblem:
+    """tomllib's 'at line N' of the table alone, turned into the file's line and the field written there."""
     match = _AT_LINE.search(str(error))
     offset = int(match.group(1)) - 1 if match else 0
-    line = table.lines[offset] if offset < len(table.lines) else ""
-    field = _ASSIGNMENT.match(line)
+    assignment = _ASSIGNMENT.match(table.lines[offset] if offset < len(table.lines) else "")
+    field, value = (assignment.group(1), assignment.group(2).strip()) if assignment else (None, None)
+    return SyntaxProblem(table.first_line + offset, field, value, _AT_LINE.sub("", str(error)))
+
+
+def syntax_error(path: Path, table: TomlTable, error: tomllib.TOMLDecodeError) -> str:
+    """'manifest.toml line 14: [[document]] field 'date': cannot read 2025-13-01 as TOML (...); fix it, ...'."""
+    problem = syntax_problem(table, error)
     where = f"[[{table.name}]]" if table.name else "the top of the file"
-    what = f" field '{field.group(1)}': cannot read {field.group(2).strip()} as TOML" if field else ""
-    reason = _AT_LINE.sub("", str(error))
-    return f"{path} line {table.first_line + offset}: {where}{what} ({reason}); fix it, the other entries still apply"
+    what = f" field '{problem.field}': cannot read {problem.value} as TOML" if problem.field else ""
+    return f"{path} line {problem.line}: {where}{what} ({problem.reason}); fix it, the other entries still apply"
 
 
 def field_line(table: TomlTable, field: str) -> int:

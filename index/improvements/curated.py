@@ -18,16 +18,15 @@ with file, line and field, and the others still apply.
 
 from __future__ import annotations
 
-import re
 import tomllib
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from index.visits.curated import _line_of, _problem
+from index.toml_tables import TomlTable, field_line, split_tables, syntax_problem
+from index.visits.curated import _problem
 
 PROGRESS_TOML = "progress.toml"  # in the corpus folder, beside visits.toml
-_TABLE = re.compile(r"^\s*\[\[\s*([A-Za-z_-]+)\s*\]\]")
 _ID = r"^[0-9a-f]{12}$"
 
 
@@ -66,29 +65,21 @@ _KINDS: dict[str, type[_Entry]] = {"area": AddedArea, "hide": HiddenArea, "pin":
                                    "unpin": PinnedEvidence}
 
 
-def _blocks(lines: list[str]) -> list[tuple[int, str, list[str]]]:
-    """(first file line, table name, lines) of each [[table]]."""
-    starts = [(i, m.group(1)) for i, line in enumerate(lines) if (m := _TABLE.match(line))]
-    ends = [i for i, _ in starts[1:]] + [len(lines)]
-    return [(start + 1, name, lines[start:end]) for (start, name), end in zip(starts, ends)]
-
-
-def _entry(path: Path, first_line: int, name: str, block: list[str]) -> tuple[_Entry | None, list[str]]:
+def _entry(path: Path, table: TomlTable) -> tuple[_Entry | None, list[str]]:
+    name = table.name
     kind = _KINDS.get(name)
     if kind is None:
-        return None, [f"{path} line {first_line}: unknown table [[{name}]]; "
+        return None, [f"{path} line {table.first_line}: unknown table [[{name}]]; "
                       "use [[area]], [[hide]], [[pin]] or [[unpin]]"]
     try:
-        tables = tomllib.loads("\n".join(block)).get(name, [])
+        tables = tomllib.loads("\n".join(table.lines)).get(name, [])
     except tomllib.TOMLDecodeError as exc:
-        line = re.search(r"at line (\d+)", str(exc))
-        offset = int(line.group(1)) - 1 if line else 0
-        return None, [f"{path} line {first_line + offset}: [[{name}]] cannot be read as TOML "
-                      f"({str(exc).split(' (at line')[0]})"]
+        problem = syntax_problem(table, exc)
+        return None, [f"{path} line {problem.line}: [[{name}]] cannot be read as TOML ({problem.reason})"]
     try:
         return kind.model_validate(tables[0] if tables else {}), []
     except ValidationError as exc:
-        found = sorted((_line_of(block, first_line, str(e["loc"][0]) if e["loc"] else name),
+        found = sorted((field_line(table, str(e["loc"][0]) if e["loc"] else name),
                         str(e["loc"][0]) if e["loc"] else name, _why(e)) for e in exc.errors())
         return None, [f"{path} line {line}: [[{name}]] '{field}': {problem}" for line, field, problem in found]
 
@@ -108,14 +99,14 @@ def load_corrections(path: Path) -> Corrections:
     except (OSError, UnicodeDecodeError) as exc:
         return Corrections(errors=[f"{path}: cannot read: {exc}"])
     corrections = Corrections()
-    for first_line, name, block in _blocks(text.splitlines()):
-        entry, errors = _entry(path, first_line, name, block)
+    for table in split_tables(text):
+        entry, errors = _entry(path, table)
         corrections.errors += errors
         if isinstance(entry, AddedArea):
             corrections.added.append(entry)
         elif isinstance(entry, HiddenArea):
             corrections.hidden.add(entry.area)
-        elif isinstance(entry, PinnedEvidence) and name == "pin":
+        elif isinstance(entry, PinnedEvidence) and table.name == "pin":
             corrections.pinned.append(entry)
         elif isinstance(entry, PinnedEvidence):
             corrections.unpinned.add((entry.area, entry.chunk_id))

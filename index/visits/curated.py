@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 import tomllib
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
+from index.toml_tables import TomlTable, field_line, split_tables, syntax_problem
 from index.visits.dates import period_end
 from index.visits.extraction import unique_ids
 from index.visits.models import Kind, Precision, Status, VisitEvent, event_id, key_of, same_event
-
-_HEADER = re.compile(r"^\s*\[\[\s*visit\s*\]\]")
-
 
 class CuratedVisit(BaseModel):
     """One [[visit]] table; unknown keys are refused so a misspelt field is reported, not ignored."""
@@ -66,32 +63,19 @@ def _problem(error: Any) -> str:
     return f"{error['msg'].removeprefix('Value error, ')} (got {value!r})"
 
 
-def _line_of(block: list[str], first_line: int, field: str) -> int:
-    """1-based file line of `field` inside an entry, else of the entry's [[visit]] header."""
-    pattern = re.compile(rf"^\s*[\"']?{re.escape(field)}[\"']?\s*=")
-    return next((first_line + i for i, line in enumerate(block) if pattern.match(line)), first_line)
-
-
-def _entries(lines: list[str]) -> list[tuple[int, list[str]]]:
-    """Each [[visit]] table with the file line it starts on, so one broken entry cannot hide the others."""
-    headers = [i for i, line in enumerate(lines) if _HEADER.match(line)]
-    return [(start + 1, lines[start:stop]) for start, stop in zip(headers, headers[1:] + [len(lines)])]
-
-
-def _parse_entry(path: Path, number: int, first_line: int, block: list[str]) -> tuple[VisitEvent | None, list[str]]:
+def _parse_entry(path: Path, number: int, table: TomlTable) -> tuple[VisitEvent | None, list[str]]:
+    """One [[visit]] table parsed alone (index.toml_tables), so one broken entry cannot hide the others."""
     try:
-        tables = tomllib.loads("\n".join(block)).get("visit", [])
+        tables = tomllib.loads("\n".join(table.lines)).get("visit", [])
     except tomllib.TOMLDecodeError as exc:
-        line = re.search(r"at line (\d+)", str(exc))
-        offset = int(line.group(1)) - 1 if line else 0
-        field = re.match(r"\s*([\w-]+)\s*=\s*(.*)", block[offset] if offset < len(block) else "")
-        named = f" '{field.group(1)}': cannot read {field.group(2).strip()!r} as TOML" if field else ""
-        return None, [f"{path} line {first_line + offset}: visit {number}{named} ({str(exc).split(' (at line')[0]})"]
+        problem = syntax_problem(table, exc)
+        named = f" '{problem.field}': cannot read {problem.value!r} as TOML" if problem.field else ""
+        return None, [f"{path} line {problem.line}: visit {number}{named} ({problem.reason})"]
     try:
         return CuratedVisit.model_validate(tables[0] if tables else {}).event(), []
     except ValidationError as exc:
         named = [(str(e["loc"][0]) if e["loc"] else "visit", e) for e in exc.errors()]
-        found = sorted((_line_of(block, first_line, name), name, _problem(e)) for name, e in named)
+        found = sorted((field_line(table, name), name, _problem(e)) for name, e in named)
         return None, [f"{path} line {line}: visit {number} '{name}': {problem}" for line, name, problem in found]
 
 
@@ -105,8 +89,9 @@ def load_curated(path: Path) -> tuple[list[VisitEvent], list[str]]:
         return [], [f"{path}: cannot read: {exc}"]
     events: list[VisitEvent] = []
     errors: list[str] = []
-    for number, (first_line, block) in enumerate(_entries(text.splitlines()), start=1):
-        event, problems = _parse_entry(path, number, first_line, block)
+    visits = (table for table in split_tables(text) if table.name == "visit")
+    for number, table in enumerate(visits, start=1):
+        event, problems = _parse_entry(path, number, table)
         events += [event] if event else []
         errors += problems
     return events, errors
