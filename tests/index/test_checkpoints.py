@@ -190,3 +190,19 @@ def test_a_checkpoint_that_cannot_be_opened_never_fails_the_build(corpus, tmp_pa
         f"warning: cannot write the embedding checkpoint {index_dir / CHECKPOINT} (unable to open database file); "
         "this build goes on, but a kill now would lose its vectors"]
     assert_same_vectors(index_dir, reference)
+
+
+def test_without_a_bar_reading_and_embedding_say_how_far_they_are(tmp_path, fake_embedder, monkeypatch):
+    """/reindex shows no bar: it hears every 50 files read and every so many passages embedded."""
+    import index.indexer as indexer_module
+
+    monkeypatch.setattr(indexer_module, "_SAY_EVERY_PASSAGES", 40)
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for number in range(51):
+        (corpus / f"note-{number:02d}.txt").write_text(f"Panel note {number}\n\n(a) The panel met on day {number}.\n")
+    lines: list[str] = []
+    report = Indexer(fake_embedder, checkpoint_every=EVERY).run(corpus, tmp_path / "index", say=lines.append)
+    assert [line for line in lines if line.startswith("read")] == ["read 50 of 51 files", "read 51 of 51 files"]
+    assert [line for line in lines if line.startswith("embedded")] == [f"embedded 40 of {report.embedded} passages"]
+    assert report.embedded > 40
