@@ -332,7 +332,7 @@ class Cli:
     def console(self, args: argparse.Namespace) -> int:
         from bot.console import run_console
 
-        return run_console(self.handlers, self.stdin, self.out)
+        return run_console(self.handlers, self.stdin, self.out, warm=True)
 
     def serve(self, args: argparse.Namespace) -> int:
         from bot.discord_adapter import client

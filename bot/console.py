@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 from typing import Callable, TextIO
 
 from bot.answering import QueryError
@@ -98,26 +99,85 @@ ROUTES: dict[str, Callable[[Handlers, str, TextIO], Reply]] = {
 }
 
 
+def _command(line: str) -> tuple[str, str]:
+    """'/command' and the rest; plain text is a question."""
+    command, _, rest = line.partition(" ") if line.startswith("/") else ("/ask", "", line)
+    return command.lower(), rest
+
+
+def _route(line: str) -> Callable[[Handlers, str, TextIO], Reply] | None:
+    return ROUTES.get(_command(line)[0])
+
+
 def respond(handlers: Handlers, line: str, out: TextIO) -> Reply:
     """One line typed: a /command with its arguments, or plain text asked as a question."""
-    command, _, rest = line.partition(" ") if line.startswith("/") else ("/ask", "", line)
-    route = ROUTES.get(command.lower())
+    command, rest = _command(line)
+    route = ROUTES.get(command)
     if route is None:
         raise QueryError(f"there is no command {command}; type /help to see them, or /quit to leave")
     return route(handlers, rest, out)
 
 
-def run_console(handlers: Handlers, stdin: TextIO, out: TextIO) -> int:
-    print("Improvement bot: ask about the documents in your own words, or type /help. /quit leaves.", file=out)
+MODEL_ROUTES = frozenset({_ask, _progress, _compare, _gaps})  # the commands that embed text
+
+
+class _Screen:
+    """The console's output, shared with the thread that loads the model: one writer at a time, and a message
+    that arrives while the prompt waits is shown above a fresh prompt."""
+
+    def __init__(self, out: TextIO):
+        self.out = out
+        self.lock = threading.Lock()
+        self.at_prompt = False
+
+    def say(self, text: str, prompt: bool = False) -> None:
+        with self.lock:
+            print(text, end="" if prompt else "\n", file=self.out, flush=True)
+            self.at_prompt = prompt
+
+    def notice(self, text: str) -> None:
+        with self.lock:
+            print(f"\n{text}\n> " if self.at_prompt else text, end="" if self.at_prompt else "\n",
+                  file=self.out, flush=True)
+
+
+def _warm_in_background(handlers: Handlers, screen: _Screen) -> threading.Event:
+    """Load the index and the model while the person types; the event is set when that is done (or failed)."""
+    ready = threading.Event()
+
+    def warm() -> None:
+        try:
+            handlers.warm()
+            message = "(The model is ready.)"
+        except Exception as error:  # noqa: BLE001 — said in one line; questions then say what is wrong
+            message = f"(The model is not ready. {failure(error).description})"
+        ready.set()
+        screen.notice(message)
+
+    threading.Thread(target=warm, name="warm-model", daemon=True).start()
+    return ready
+
+
+def run_console(handlers: Handlers, stdin: TextIO, out: TextIO, warm: bool = False) -> int:
+    """The chat; with `warm`, the prompt comes at once while the model loads in the background, and a question
+    asked before it is ready waits for it."""
+    screen = _Screen(out)
+    screen.say("Improvement bot: ask about the documents in your own words, or type /help. /quit leaves."
+               + (" The model is loading; it says when it is ready." if warm else ""))
+    ready = _warm_in_background(handlers, screen) if warm else None
     while True:
-        print("> ", end="", file=out, flush=True)
+        screen.say("> ", prompt=True)
         line = stdin.readline()
+        screen.at_prompt = False
         if not line or line.strip().lower() in _QUIT:
             return 0
         if not line.strip():
             continue
+        if ready is not None and not ready.is_set() and _route(line.strip()) in MODEL_ROUTES:
+            screen.say("… the model is still loading; your question is answered as soon as it is ready.")
+            ready.wait()
         try:
             reply = respond(handlers, line.strip(), out)
         except Exception as error:  # noqa: BLE001 — the chat goes on; the details are logged with a reference
             reply = failure(error)
-        print(reply.as_text(), file=out, flush=True)
+        screen.say(reply.as_text())

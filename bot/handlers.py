@@ -381,6 +381,11 @@ class Handlers:
         self.recent_pages: Recent[PagedQuery] = Recent()
         self._reindexing = threading.Lock()
 
+    def warm(self) -> None:
+        """Open the index and load the model, and encode once, so the first question is as fast as the hundredth
+        (blocking: adapters call it in a background thread at start-up)."""
+        self.services.searcher.embedder.encode(["warm up"])
+
     def ask(self, question: str, council: str | None = None, since: str | None = None,
             doc_type: str | None = None) -> Reply:
         filters = parse_filters(council, since, doc_type)

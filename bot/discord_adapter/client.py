@@ -44,10 +44,21 @@ class ImprovementBot(commands.Bot):
         await self.add_cog(cog)
         self.add_dynamic_items(ReplyButton)
         cog.start_schedule()
+        await warm(self.handlers)
         await sync_commands(self.tree, self.settings.guild_ids, self.settings.discord_state_file)
 
     async def on_message(self, message: discord.Message) -> None:
         """No prefix commands: the cog's listener answers questions, so mentions are not parsed as commands."""
+
+
+async def warm(handlers: Handlers) -> None:
+    """Load the index and the model before the first question (in a worker thread: the loop keeps running), so the
+    first /ask is as fast as the hundredth; a failure is logged in one line and every question then says why."""
+    try:
+        await asyncio.to_thread(handlers.warm)
+        log.info("the model is loaded and warm")
+    except Exception as error:  # noqa: BLE001 — the bot still starts: /docs, /help and /reindex need no model
+        log.warning("could not warm the model: %s", error)
 
 
 def command_plan(handlers: Handlers, settings: Settings) -> dict[str, Any]:

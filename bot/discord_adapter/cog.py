@@ -11,6 +11,7 @@ import concurrent.futures
 import functools
 import logging
 import re
+import time
 from typing import Any, Callable, Literal, get_args
 
 import discord
@@ -26,6 +27,7 @@ from bot.settings import Settings
 log = logging.getLogger(__name__)
 
 MAX_BUTTONS = 25  # 5 rows of 5
+TOKEN_SECONDS = 14 * 60  # an interaction's token lasts 15 minutes: after this, answer in a fresh message
 THROTTLED_ACTIONS: frozenset[str] = frozenset({"more"})  # search again: under a per-user cooldown like questions
 GUILDS_ONLY = app_commands.AppCommandContext(guild=True, dm_channel=False, private_channel=False)
 _STYLES = {name: getattr(discord.ButtonStyle, name) for name in ("primary", "secondary", "success", "danger")}
@@ -244,16 +246,30 @@ class AnswersCog(commands.Cog, name="Answers"):
         self.reindexing = asyncio.create_task(self._reindex(interaction, interaction.permissions.manage_guild))
 
     async def _reindex(self, interaction: discord.Interaction, allowed: bool) -> None:
+        """Progress edits the deferred reply while its token lasts (15 minutes); a result that comes later is posted
+        as a fresh message in the channel, so a long build's outcome is never lost."""
         loop = asyncio.get_running_loop()
         updates: list[concurrent.futures.Future] = []
+        started = time.monotonic()
+
+        def in_time() -> bool:
+            return time.monotonic() - started < TOKEN_SECONDS
 
         def progress(step: str) -> None:
-            update = edit_kwargs(Reply(description=f"Re-indexing: {step}…"))
-            updates.append(asyncio.run_coroutine_threadsafe(interaction.edit_original_response(**update), loop))
+            if in_time():
+                update = edit_kwargs(Reply(description=f"Re-indexing: {step}…"))
+                updates.append(asyncio.run_coroutine_threadsafe(interaction.edit_original_response(**update), loop))
 
         reply = await self._reply_from(functools.partial(self.handlers.reindex, allowed, progress))
         await asyncio.gather(*map(asyncio.wrap_future, updates), return_exceptions=True)  # none lands after the result
-        await interaction.edit_original_response(**edit_kwargs(reply))
+        if in_time():
+            try:
+                await interaction.edit_original_response(**edit_kwargs(reply))
+                return
+            except discord.HTTPException as error:
+                log.warning("the /reindex reply could not be edited (%s); posting the result in the channel", error)
+        if interaction.channel is not None:
+            await interaction.channel.send(**message_kwargs(reply))
 
     # --- the scheduled sync -----------------------------------------------------------------------------------
 
