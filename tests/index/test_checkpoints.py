@@ -29,14 +29,15 @@ def corpus(tmp_path, repo_root) -> Path:
     return copy_corpus(repo_root, tmp_path / "corpus")
 
 
-@pytest.fixture()
-def clean(corpus, tmp_path, fake_embedder):
+@pytest.fixture(scope="module")
+def clean(tmp_path_factory, repo_root, fake_embedder):
     """A build never interrupted: its report, its index and how many texts it encoded (passages and the
     calibration's probe questions)."""
+    folder = tmp_path_factory.mktemp("clean")
     encoder = CountingEncoder(fake_embedder)
-    report = Indexer(encoder, checkpoint_every=EVERY).run(corpus, tmp_path / "clean")
+    report = Indexer(encoder, checkpoint_every=EVERY).run(copy_corpus(repo_root, folder / "corpus"), folder / "index")
     assert report.passages > STOP_AT * EVERY  # so the stop falls mid-embedding
-    return report, tmp_path / "clean", encoder.texts
+    return report, folder / "index", encoder.texts
 
 
 def interrupted(corpus: Path, index_dir: Path, fake_embedder, rebuild: bool = False, say=lambda _: None) -> None:
