@@ -70,14 +70,16 @@ def backends_section(results: dict) -> list[str]:
         lines += ["## Embedding backends: cold start on the seeds", "",
                   f"`python -m bot ask \"{cold['question']}\" --json` on the seed corpus, BOT_EMBEDDER=onnx and torch "
                   f"alternately, {cold['repeats']} runs each; wall time from process start to the first byte of the "
-                  f"answer, and to exit (load average {cold['load_average']}). In-process steps are one more run "
-                  "of each.", "",
-                  "| backend | first answer s (median) | runs | exit s | imports s | load model s | open index s | "
-                  "answer s | heavy packages loaded |", "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+                  f"answer, and to exit (load average {cold['load_average']}); CPU s is the process's user + system "
+                  "time to exit, about what it would take on an idle core. In-process steps are one more run of each.", "",
+                  "| backend | first answer s (median) | runs | exit s | CPU s | imports s | load model s | "
+                  "open index s | answer s | heavy packages loaded |",
+                  "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
         for backend in ("onnx", "torch"):
             c, s = cold[backend], cold[backend]["steps_in_process"]
             lines.append(f"| {backend} | {c['first_answer_s']['median']:.2f} | {c['first_answer_s']['all']} | "
-                         f"{c['exit_s']['median']:.2f} | {s['imports_s']:.2f} | {s['load_model_s']:.2f} | "
+                         f"{c['exit_s']['median']:.2f} | {_fmt(c.get('cpu_s', {}).get('median'), 2)} | "
+                         f"{s['imports_s']:.2f} | {s['load_model_s']:.2f} | "
                          f"{s['open_index_s']:.2f} | {s['first_answer_s']:.2f} | "
                          f"{', '.join(s['heavy_modules_loaded']) or 'none'} |")
         names = list(dict.fromkeys(list(cold["onnx"]["import_seconds"]) + list(cold["torch"]["import_seconds"])))
