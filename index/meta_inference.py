@@ -95,7 +95,8 @@ def _plain(text: str) -> str:
 
 
 def _title(head: list[str]) -> str | None:
-    """A 'Report Title' field, else the first Markdown heading, else the first line that is not boilerplate."""
+    """A 'Report Title' field, else the first Markdown heading, else the first line that is not boilerplate or
+    letterhead."""
     for line in head:
         if match := _TITLE_FIELD.match(line):
             return _EMPHASIS.sub("", match["value"]).strip() or None
@@ -104,9 +105,16 @@ def _title(head: list[str]) -> str | None:
             return _EMPHASIS.sub("", match["text"]).strip() or None
     for line in head:
         cleaned = _EMPHASIS.sub("", line).strip()
-        if cleaned and cleaned.lower() not in _GENERIC_FIRST_LINES:
+        if cleaned and cleaned.lower() not in _GENERIC_FIRST_LINES and not _is_letterhead(cleaned):
             return cleaned
     return None
+
+
+def _is_letterhead(line: str) -> bool:
+    """A line that is only the council's name, a date or a 'Published ...' / 'Date:' field is not a title."""
+    named = council_names(line.title() if line.isupper() else line)
+    return (named == [line.title() if line.isupper() else line] or parse_date_text(line, whole=True)[0] is not None
+            or bool(_DATE_FIELD.match(line)))
 
 
 def infer_date(head: list[str]) -> tuple[dt.date | None, DatePrecision]:

@@ -107,6 +107,7 @@ def test_published_line_letterhead_and_committee_are_read(tmp_path):
                      "Leaders met Manchester City Council and Bolton Council officers.\n")
     assert (meta.date, meta.date_precision) == (dt.date(2023, 6, 20), "day")
     assert meta.council == "Bury Council"  # the letterhead, not a council named further down
+    assert meta.title == "Children's Scrutiny Committee"  # the letterhead is not the title
     assert meta.body == "Children's Scrutiny Committee"
 
 
