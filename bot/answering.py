@@ -9,13 +9,13 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from pydantic import BaseModel
 
 from bot.conversation import Context, carried_line, follow_up
 from bot.grade_answers import asks_about_grade, grade_lead
-from bot.rendering import ends_sentence, iso_date, not_covered, render_answer
+from bot.rendering import display_date, ends_sentence, iso_date, not_covered, render_answer
 from bot.timeline_answers import asks_about_visits, asks_before_that, timeline_lead, visit_before
 from index.lexical import analyse
 from index.models import Chunk, DocumentMeta, SearchFilters, SearchHit, council_matches
@@ -26,13 +26,21 @@ from index.sentences import sentences
 from index.search import Searcher
 from index.visits import Timeline, VisitEvent
 
+if TYPE_CHECKING:
+    from bot.progress import ProgressReport
+
 TimelineSource = Callable[[dt.date, str | None], Timeline]
+ProgressSource = Callable[[str, str | None], "ProgressReport"]  # (council, inspection year) -> the tracker's report
 
 MAX_QUERY_CHARS = 1000
 _MAX_CITATIONS = 3
 _LEADING_BULLET = re.compile(r"^[-•◼▪●■*·–]\s+")
 _LEADING_LABEL = re.compile(r"^(?:#+\s+|\*\*[^*\n]{1,60}\*\*:?\s*)")  # '## ' or '**Progress:** ' before the words
 _CLOSE_TO_BEST = 0.25
+_ABOUT_PROGRESS = re.compile(r"\b(progress|improv\w*|better|worse|chang\w*|since the (?:last|latest|\d{4}))\b", re.I)
+_PROGRESS_FRAME = frozenset(analyse("progress progressed made make making since improve improved improving improvement "
+                                    "better worse change changed inspection inspections visit last latest"))
+_AREA_MATCH = 0.3  # share of the question's rare words an area for improvement must hold to be the one asked about
 _POOL = 10  # passages looked at for the answer and for a later paper's word on the same point
 
 
@@ -98,12 +106,14 @@ class Answerer:
     """Turns questions into cited answers over one searcher."""
 
     def __init__(self, searcher: Searcher, min_relevance: float | None = None, max_quote_chars: int = 900,
-                 timeline: TimelineSource | None = None, today: Callable[[], dt.date] = dt.date.today):
+                 timeline: TimelineSource | None = None, today: Callable[[], dt.date] = dt.date.today,
+                 progress: ProgressSource | None = None):
         self.searcher = searcher
         self.min_relevance = min_relevance if min_relevance is not None else searcher.store.manifest.relevance_threshold
         self.max_quote_chars = max_quote_chars
         self.timeline = timeline
         self.today = today
+        self.progress = progress
 
     def ask(self, question: str, filters: SearchFilters | None = None, context: Context | None = None) -> Answer:
         """The answer to `question`; `context` (what the previous question in this conversation was about) fills
@@ -126,10 +136,12 @@ class Answerer:
             refusal = self._not_covered(hits, unmentioned)
             return Answer(question=question, found=False, citations=[], understood=understood, context=following,
                           answer="\n".join(filter(None, (understood, refusal))))
-        citations += self._quote(terms, [hit for hit in chosen if hit.chunk.chunk_id not in
-                                         {c.chunk_id for c in citations}], start=len(citations),
-                                 budget=self.max_quote_chars - sum(len(c.quote) for c in citations))
-        citations += self._as_at(terms, citations, pool, self.max_quote_chars - sum(len(c.quote) for c in citations))
+        if len(citations) < _MAX_CITATIONS:  # a tracker lead already quotes the area and its evidence
+            citations += self._quote(terms, [hit for hit in chosen if hit.chunk.chunk_id not in
+                                             {c.chunk_id for c in citations}], start=len(citations),
+                                     budget=self.max_quote_chars - sum(len(c.quote) for c in citations))
+            citations += self._as_at(terms, citations, pool,
+                                     self.max_quote_chars - sum(len(c.quote) for c in citations))
         answer = Answer(question=question, found=True, answer="", citations=citations, understood=understood,
                         lead="\n".join(part for part in (understood, lead) if part) or None, context=following)
         answer.answer = render_answer(answer, self.searcher.store.document)
@@ -144,9 +156,38 @@ class Answerer:
             text, event = timeline
             return text, event, self._timeline_citations(terms, event) if event else []
         grade = grade_lead(intent, council, self.searcher.store) if asks_about_grade(question) else None
-        if grade is None:
+        if grade is not None:
+            return grade.text, None, [_citation(1, grade.document, grade.chunk, grade.quote)] if grade.chunk else []
+        if self.progress is not None and council and _ABOUT_PROGRESS.search(question):
+            return (*self._progress_lead(question, intent, council), )
+        return None, None, []
+
+    def _progress_lead(self, question: str, intent: QueryIntent,
+                       council: str) -> tuple[str | None, None, list[Citation]]:
+        """'What progress has Bradford made on permanence since the 2023 inspection?': the inspection's area
+        that the question is about, quoted, then the later evidence the tracker found on it, oldest first."""
+        try:
+            report = self.progress(council, str(min(intent.years)) if intent.years else None)
+        except ValueError:  # no inspection of that council or year: answered from passages instead
             return None, None, []
-        return grade.text, None, [_citation(1, grade.document, grade.chunk, grade.quote)] if grade.chunk else []
+        words = self.searcher.query_words(question, intent)
+        words = words.model_copy(update={"weights": {term: weight for term, weight in words.weights.items()
+                                                     if term not in _PROGRESS_FRAME and not term.isdigit()}})
+        scored = [(words.text_coverage(area.text), area) for area in report.areas]
+        coverage, area = max(scored, key=lambda pair: pair[0], default=(0.0, None))
+        chunk = self.searcher.store.chunk(area.source.chunk_id) if area is not None else None
+        if chunk is None or coverage < _AREA_MATCH:
+            return None, None, []
+        store = self.searcher.store
+        citations = [_citation(1, store.document(chunk.doc_id), chunk, area.text)]
+        for evidence in area.evidence[:_MAX_CITATIONS - 1]:
+            later = store.chunk(evidence.chunk_id)
+            if later is not None:
+                citations.append(_citation(len(citations) + 1, store.document(later.doc_id), later, evidence.quote))
+        when = display_date(store.document(report.inspection.doc_id)) or "the inspection"
+        since = ("Later evidence, oldest first: " + ", ".join(f"[{c.n}]" for c in citations[1:]) + "."
+                 if len(citations) > 1 else f"No later evidence in the documents since {when}.")
+        return (f"Ofsted's inspection of {when} asked {report.council} to improve this [1]. {since}", None, citations)
 
     def _term_weights(self, question: str, intent: QueryIntent) -> dict[str, float]:
         """The question's words by rarity in this corpus; the council's own name says nothing about the answer."""

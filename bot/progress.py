@@ -114,7 +114,7 @@ class Tracker:
 
     def __init__(self, searcher: Searcher, corrections: Corrections | None = None, bar: float = EVIDENCE_BAR):
         self._vectors = _Prefetched(searcher.embedder)
-        self.searcher = Searcher(searcher.store, self._vectors, searcher.config)  # the engine's search
+        self.searcher = Searcher(searcher.store, self._vectors, searcher.config, searcher.glossary)  # the engine's search
         self.store = searcher.store
         self.corrections = corrections or Corrections()
         self.bar = bar

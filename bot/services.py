@@ -97,7 +97,8 @@ class Services:
         question in flight across a reindex is answered wholly from one generation."""
         searcher = self.searcher
         return Answerer(searcher, self.settings.min_relevance, self.settings.max_quote_chars,
-                        timeline=lambda as_of, council: self.timeline(as_of, council, store=searcher.store))
+                        timeline=lambda as_of, council: self.timeline(as_of, council, store=searcher.store),
+                        progress=lambda council, inspection: self.tracker.progress(council, inspection))
 
     def visit_events(self, store: IndexStore | None = None) -> tuple[list[VisitEvent], list[str]]:
         """Events extracted at index time, with staff corrections from the corpus's visits.toml on top."""

@@ -53,11 +53,17 @@ class QueryWords(BaseModel):
         """Share of the query's weight whose words (or a synonym of them) the passage and its document's title and
         date contain: 1.0 is all of them. The council's name only counts where the passage itself says it, so a
         question about a swimming pool does not match every paper of Poole."""
+        own = set(analyse(chunk.text))
+        return self._share(set(analyse(lexical_text(meta, chunk))) - (set(analyse(meta.council or "")) - own))
+
+    def text_coverage(self, text: str) -> float:
+        """The same share for a plain text (an area for improvement, a heading)."""
+        return self._share(set(analyse(text)))
+
+    def _share(self, present: set[str]) -> float:
         total = sum(self.weights.values())
         if total == 0:
             return 0.0
-        own = set(analyse(chunk.text))
-        present = set(analyse(lexical_text(meta, chunk))) - (set(analyse(meta.council or "")) - own)
         covered = {term for term in self.weights if term in present}
         for typed, others in self.synonyms:
             if any(name <= present for name in others):

@@ -163,3 +163,26 @@ def test_seed_officers_report_is_not_an_inspection_but_can_be_chosen_by_id(repo_
         assert report.council == "Nottingham City Council" and all(not area.evidence for area in report.areas)
     finally:
         store.close()
+
+
+def test_a_progress_question_is_answered_from_the_tracker_first(tracker, store):
+    """'Has Bradford improved placement sufficiency since the 2018 inspection?': the area quoted, then its evidence."""
+    from bot.answering import Answerer
+
+    answerer = Answerer(tracker.searcher, min_relevance=0.0,
+                        progress=lambda council, inspection: tracker.progress(council, inspection))
+    answer = answerer.ask("Has Bradford improved placement sufficiency since the 2018 inspection?")
+    area = answer.citations[0]
+    assert "sufficiency of local placements" in area.quote and area.date.startswith("2018")
+    assert answer.lead.splitlines()[-1].startswith("Ofsted's inspection of 29 Oct 2018 asked Bradford to improve this [1].")
+    assert all(c.date > area.date for c in answer.citations[1:])
+    assert all(c.council == "Bradford" for c in answer.citations)
+
+
+def test_a_progress_question_on_no_listed_area_is_answered_from_passages(tracker):
+    from bot.answering import Answerer
+
+    answerer = Answerer(tracker.searcher, min_relevance=0.0,
+                        progress=lambda council, inspection: tracker.progress(council, inspection))
+    answer = answerer.ask("Has Bradford improved its dog walking rota since the 2018 inspection?")
+    assert "asked Bradford to improve" not in (answer.lead or "")
