@@ -94,3 +94,23 @@ def test_more_results_is_under_the_cooldown(tmp_path, action, throttled):
     if throttled:
         kwargs = sent(second.response.send_message)
         assert kwargs["ephemeral"] is True and "please wait" in kwargs["content"]
+
+
+async def _unavailable(self, token):
+    raise discord.HTTPException(MagicMock(status=503, reason="Service Unavailable"), "upstream connect error")
+
+
+def test_serve_when_discord_fails_at_login_is_one_line_and_status_2(tmp_path, monkeypatch, capfd):
+    from bot.cli import main
+
+    monkeypatch.chdir(tmp_path)  # away from any developer's .env
+    for name, value in {"BOT_DISCORD_TOKEN": "A" * 24 + ".Bcdefg." + "C" * 27, "BOT_INDEX_DIR": str(tmp_path / "i"),
+                        "BOT_FEEDBACK_DB": str(tmp_path / "feedback.sqlite"), "BOT_GUILD_IDS": "",
+                        "BOT_QA_CHANNEL_IDS": ""}.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setattr(discord.http.HTTPClient, "static_login", _unavailable)
+    assert main(["serve"]) == 2
+    err = capfd.readouterr().err
+    assert "Traceback" not in err
+    assert err.splitlines()[-1] == ("error: Discord refused to start the bot (HTTP 503: upstream connect error); "
+                                    "try again later")
