@@ -129,5 +129,5 @@ class Checkpoint:
         """A damaged checkpoint is only lost work: say so in one line and start an empty one."""
         self._say(f"warning: ignoring the damaged embedding checkpoint {self.path} ({error}); starting a new one")
         self.close()
-        for suffix in ("", "-wal", "-shm"):
+        for suffix in ("-wal", "-shm", ""):  # the database last: a stale WAL must never meet a new file
             Path(f"{self.path}{suffix}").unlink(missing_ok=True)
