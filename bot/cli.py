@@ -14,6 +14,7 @@ from typing import Callable, TextIO
 from pydantic import BaseModel
 
 from bot.answering import QueryError, clean_query
+from bot.conversation import Conversations
 from bot.feedback import FeedbackStore
 from bot.gaps import group_gaps, nearest_topic
 from bot.handlers import Handlers, Reply, define_term, find_passage, newest_first, parse_date, parse_filters
@@ -327,7 +328,8 @@ class Cli:
 
     @functools.cached_property
     def handlers(self) -> Handlers:
-        return Handlers(self.services, FeedbackStore(self.services.settings.feedback_db))
+        return Handlers(self.services, FeedbackStore(self.services.settings.feedback_db),
+                        conversations=Conversations())
 
     def console(self, args: argparse.Namespace) -> int:
         from bot.console import run_console

@@ -29,6 +29,7 @@ from pydantic import BaseModel
 
 from bot.answering import Answer, QueryError
 from bot.alerts import WatchedPassage, landed_documents, watched_passages
+from bot.conversation import Conversations
 from bot.feedback import FeedbackStore
 from bot.gaps import group_gaps, nearest_topic
 from bot.progress import AreaProgress, ProgressError
@@ -89,6 +90,8 @@ COMMANDS: dict[str, CommandHelp] = {
     "define": CommandHelp(usage="/define TERM",
                           summary="What a term or acronym of children's social care means, from the glossary"),
     "reindex": CommandHelp(usage="/reindex", summary="Re-read the document folder (Manage Server only)"),
+    "new": CommandHelp(usage="/new", summary="Start afresh: the next question is not read as a follow-up "
+                       "(console; in Discord, start a new thread)"),
     "help": CommandHelp(usage="/help", summary="How to ask questions and what the bot can do"),
 }
 
@@ -373,9 +376,10 @@ class Handlers:
     """The commands, over the long-lived services built in `main()`."""
 
     def __init__(self, services: Services, feedback: FeedbackStore, recent: RecentAnswers | None = None,
-                 watches: WatchStore | None = None):
+                 watches: WatchStore | None = None, conversations: Conversations | None = None):
         self.services = services
         self.feedback = feedback
+        self.conversations = conversations or Conversations()
         self.watches = watches or WatchStore(services.settings.watches_db)
         self.recent = recent or RecentAnswers()
         self.recent_pages: Recent[PagedQuery] = Recent()
@@ -387,21 +391,32 @@ class Handlers:
         self.services.searcher.embedder.encode(["warm up"])
 
     def ask(self, question: str, council: str | None = None, since: str | None = None,
-            doc_type: str | None = None) -> Reply:
+            doc_type: str | None = None, conversation: str | None = None) -> Reply:
+        """An answer; with a `conversation` key (one person in one thread, DM or console session), a follow-up
+        question carries what the one before it was about, and the answer says what it carried."""
         filters = parse_filters(council, since, doc_type)
         answerer = self.services.answerer
-        answer = answerer.ask(question, filters)
+        context = self.conversations.get(conversation) if conversation else None
+        answer = answerer.ask(question, filters, context)
+        if conversation and answer.context is not None:
+            self.conversations.remember(conversation, answer.context)
         if not answer.found:
             return self._not_found(answer, answerer.searcher.store)
         return self._found(answer, filters, answerer.searcher.store)
 
-    def channel_question(self, text: str, bot_id: int | None = None) -> Reply:
+    def channel_question(self, text: str, bot_id: int | None = None, conversation: str | None = None) -> Reply:
         """A message mentioning the bot or posted in a Q&A channel: the mention removed, then asked."""
         if bot_id is not None:
             text = re.sub(rf"<@!?{bot_id}>", " ", text)
         if not text.strip():
             return self.help()
-        return self.ask(text)
+        return self.ask(text, conversation=conversation)
+
+    def new_conversation(self, conversation: str | None) -> Reply:
+        """Forget what the conversation was about: the next question starts afresh."""
+        if conversation:
+            self.conversations.forget(conversation)
+        return Reply(ephemeral=True, description="Starting afresh: the next question is not read as a follow-up.")
 
     def _found(self, answer: Answer, filters: SearchFilters | None, store: IndexStore) -> Reply:
         cited = [c.chunk_id for c in answer.citations]

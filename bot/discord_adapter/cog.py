@@ -78,6 +78,14 @@ class ReplyButton(discord.ui.DynamicItem[discord.ui.Button],
         await cog.press(interaction, self.button)
 
 
+def conversation_key(message: discord.Message) -> str:
+    """One person in one thread or DM, so follow-ups never cross people. A question in a channel opens a thread on
+    its message, and a thread started from a message has the message's id: its follow-ups find this context,
+    and every new thread starts afresh."""
+    in_place = message.guild is None or isinstance(message.channel, discord.Thread)
+    return f"{message.channel.id if in_place else message.id}:{message.author.id}"
+
+
 def _described(name: str) -> Callable:
     return app_commands.command(name=name, description=COMMANDS[name].summary)
 
@@ -127,7 +135,10 @@ class AnswersCog(commands.Cog, name="Answers"):
         if wait:
             await interaction.response.send_message(**message_kwargs(too_soon(wait)), ephemeral=True)
             return
-        await self._run(interaction, False, functools.partial(self.handlers.ask, question, council, since, doc_type))
+        conversation = (f"{interaction.channel_id}:{interaction.user.id}"
+                        if interaction.guild is None or isinstance(interaction.channel, discord.Thread) else None)
+        await self._run(interaction, False, functools.partial(self.handlers.ask, question, council, since, doc_type,
+                                                              conversation))
 
     @ask.autocomplete("council")
     async def _council_choices(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
@@ -367,8 +378,8 @@ class AnswersCog(commands.Cog, name="Answers"):
             await message.reply(**message_kwargs(too_soon(wait)), mention_author=False, delete_after=max(wait, 5))
             return
         async with message.channel.typing():
-            reply = await self._reply_from(
-                functools.partial(self.handlers.channel_question, message.content, self.bot.user.id))
+            reply = await self._reply_from(functools.partial(
+                self.handlers.channel_question, message.content, self.bot.user.id, conversation_key(message)))
         if reply.ephemeral or not reply.topic:
             await message.reply(**message_kwargs(reply), mention_author=False)
             return

@@ -408,7 +408,8 @@ def test_a_mention_is_answered_in_a_thread_on_the_message_like_ask(seed_services
 ])
 def test_which_messages_are_questions(seed_services, tmp_path, message, answered):
     cog = make_cog(seed_services, tmp_path)
-    cog.handlers.ask = lambda question: Reply(title=question, topic=question, description="quoted")
+    cog.handlers.ask = lambda question, conversation=None: Reply(title=question, topic=question,
+                                                                 description="quoted")
     run(cog.on_message(message))
     assert (message.create_thread.await_count + message.channel.send.await_count + message.reply.await_count) == (
         1 if answered else 0)
@@ -416,7 +417,8 @@ def test_which_messages_are_questions(seed_services, tmp_path, message, answered
 
 def test_follow_ups_in_a_qa_thread_and_allowed_dms_are_answered_in_place(seed_services, tmp_path):
     cog = make_cog(seed_services, tmp_path, answer_dms=True)
-    cog.handlers.ask = lambda question: Reply(title=question, topic=question, description="quoted")
+    cog.handlers.ask = lambda question, conversation=None: Reply(title=question, topic=question,
+                                                                 description="quoted")
     in_thread = fake_message("and after that?", channel_type=discord.Thread, channel_id=1)
     in_thread.channel.parent_id = QA_CHANNEL
     direct = fake_message("what next?", channel_type=discord.DMChannel, in_guild=False)

@@ -178,7 +178,7 @@ def test_reindex_refused_never_touches_the_index(handlers, seed_services, monkey
 
 def test_channel_question_strips_the_mention_and_empty_mentions_get_help(handlers, monkeypatch):
     asked = []
-    monkeypatch.setattr(handlers, "ask", lambda question: asked.append(question) or Reply())
+    monkeypatch.setattr(handlers, "ask", lambda question, conversation=None: asked.append(question) or Reply())
     handlers.channel_question("<@42> When is the next visit?", bot_id=42)
     handlers.channel_question("<@!42>  what next?", bot_id=42)
     assert [q.strip() for q in asked] == ["When is the next visit?", "what next?"]

@@ -7,6 +7,7 @@ import asyncio
 import io
 import logging
 import threading
+import time
 from unittest.mock import AsyncMock, MagicMock
 
 import discord
@@ -55,7 +56,18 @@ def test_the_console_says_in_one_line_when_the_model_cannot_load(seed_services, 
     handlers = Handlers(seed_services, FeedbackStore(tmp_path / "feedback.sqlite"))
     monkeypatch.setattr(handlers, "warm", lambda: (_ for _ in ()).throw(RuntimeError("no model here")))
     out = io.StringIO()
-    run_console(handlers, io.StringIO("/define CLA\n"), out, warm=True)
+    lines = iter(["/define CLA\n", "", ""])
+
+    class Stdin(io.StringIO):
+        def readline(self, *_):
+            line = next(lines)
+            for _ in range(100):  # at the end, wait for the loading thread to have said its piece
+                if line or "(The model" in out.getvalue():
+                    break
+                time.sleep(0.05)
+            return line
+
+    run_console(handlers, Stdin(), out, warm=True)
     assert "(The model is not ready. Sorry: something went wrong on my side." in out.getvalue()
 
 
