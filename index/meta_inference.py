@@ -56,10 +56,13 @@ _GENERIC_FIRST_LINES = {"agenda item", "minutes", "minutes:", "public", "open", 
 
 # "Nottingham City Council", "Kingston upon Hull City Council", "London Borough of Hackney".
 _NAME_WORD = r"(?!Council\b)[A-Z][A-Za-z'’.-]*"
-_CONNECTOR = r"(?:upon|on|with|and|&|in|le|under)"
+_CONNECTORS = ("upon", "on", "with", "and", "&", "in", "le", "under")
+_CONNECTOR = rf"(?:{'|'.join(_CONNECTORS)})"
 _NAME = rf"{_NAME_WORD}(?:[ -](?:{_CONNECTOR}[ -])?{_NAME_WORD}){{0,5}}"
 _COUNCIL_NAMED = re.compile(rf"(?<![\w'’])(?P<name>{_NAME})\s+Council\b")
 _COUNCIL_OF = re.compile(rf"\b(?P<name>(?:London|Royal) Borough of {_NAME})")
+_WRAPPED_CONNECTOR = re.compile(r"\b(?:and|&|of|upon|on|with)\s*$")
+_AUTHORITY_FORM = re.compile(r"^(?:(?:London|Royal|Metropolitan) )?(?:Borough|City|County) of |\s+Council$")
 _KIND_WORDS = {"City", "County", "Borough", "District", "Metropolitan", "Town", "Parish", "Unitary"}
 # Councils that are not local authorities, and words that lead into a name without being part of it.
 _NOT_A_NAME = {
@@ -69,7 +72,8 @@ _NOT_A_NAME = {
     "Local", "Member", "Members", "Meeting", "Home", "Dear", "Leader", "Chair", "Chief", "Officer", "Trust",
     "Student", "Students", "Pupil", "Pupils", "Family", "Families", "Voice", "Participation", "Sports", "Faith",
     "Advisory", "Standing", "Safeguarding", "Partnership", "Committee", "Board", "A", "An", "By", "For", "From",
-    "To", "At", "Of", "Ofsted", "Councillor", "Cllr", "Mr", "Mrs", "Ms", "Dr", "Report", "Minutes",
+    "To", "At", "Of", "Ofsted", "Councillor", "Cllr", "Mr", "Mrs", "Ms", "Dr", "Report", "Minutes", "Us", "We",
+    "Justice", "LAC", "CiC", "Leaver", "Children’s", "Looked", "After",
 } | _KIND_WORDS
 
 _TYPE_FOLDERS: dict[str, DocType] = {
@@ -103,18 +107,29 @@ def _title(head: list[str]) -> str | None:
     for line in head:
         if match := _MARKDOWN_HEADING.match(line):
             return _EMPHASIS.sub("", match["text"]).strip() or None
-    for line in head:
-        cleaned = _EMPHASIS.sub("", line).strip()
-        if cleaned and cleaned.lower() not in _GENERIC_FIRST_LINES and not _is_letterhead(cleaned):
+    lines = [_EMPHASIS.sub("", line).strip() for line in head]
+    skip_next = False
+    for number, cleaned in enumerate(lines):
+        if skip_next or not cleaned or cleaned.lower() in _GENERIC_FIRST_LINES:
+            skip_next = False
+            continue
+        whole = _with_wrapped_end(cleaned, lines[number + 1] if number + 1 < len(lines) else "")
+        if not _is_letterhead(whole):
             return cleaned
+        skip_next = whole != (cleaned.title() if cleaned.isupper() else cleaned)  # its second line is letterhead too
     return None
 
 
 def _is_letterhead(line: str) -> bool:
-    """A line that is only the council's name, a date or a 'Published ...' / 'Date:' field is not a title."""
-    named = council_names(line.title() if line.isupper() else line)
-    return (named == [line.title() if line.isupper() else line] or parse_date_text(line, whole=True)[0] is not None
-            or bool(_DATE_FIELD.match(line)))
+    """A line that is only a council's name, a date or a 'Published ...' / 'Date:' field is not a title."""
+    named = council_names(line)
+    return (bool(named) and _bare(line) == _bare(named[0])) or parse_date_text(line, whole=True)[0] is not None \
+        or bool(_DATE_FIELD.match(line))
+
+
+def _bare(name: str) -> str:
+    """'Metropolitan Borough of Barnsley Council' and 'Barnsley Council' -> 'Barnsley'."""
+    return _AUTHORITY_FORM.sub("", name).strip()
 
 
 def infer_date(head: list[str]) -> tuple[dt.date | None, DatePrecision]:
@@ -166,7 +181,10 @@ def infer_council(lines: list[str], source: str) -> str | None:
     mentions: list[str] = []
     letterhead: list[str] = []
     for number, line in enumerate(lines):
-        found = council_names(line.title() if line.isupper() else line)
+        if "ouncil" not in line and "OUNCIL" not in line and "orough" not in line and "OROUGH" not in line and not (
+                number + 1 < len(lines) and lines[number + 1].lstrip().startswith(("Council", "COUNCIL"))):
+            continue  # most lines name no council: skip the patterns
+        found = council_names(_with_wrapped_end(line, lines[number + 1] if number + 1 < len(lines) else ""))
         mentions.extend(found)
         if number < _LETTERHEAD_LINES:
             letterhead.extend(found)
@@ -181,6 +199,15 @@ def infer_council(lines: list[str], source: str) -> str | None:
     return folder
 
 
+def _with_wrapped_end(line: str, following: str) -> str:
+    """A name wrapped onto the next line ('London Borough of Barking and' / 'Dagenham', 'Metropolitan Borough of
+    Barnsley' / 'Council') is read whole; all-capital letterheads are read in title case."""
+    line, following = (text.title() if text.isupper() else text for text in (line, following.strip()))
+    if following and (_WRAPPED_CONNECTOR.search(line) or following.split()[0] in ("Council", "Council's")):
+        return f"{line} {following}"
+    return line
+
+
 def council_names(text: str) -> list[str]:
     """Local authorities named in one line, as written ('Bury Council', 'London Borough of Hackney')."""
     names = [_council_name(match["name"]) for match in _COUNCIL_NAMED.finditer(text)]
@@ -188,16 +215,21 @@ def council_names(text: str) -> list[str]:
     return [name for name in names if name]
 
 
-def _borough_name(captured: str) -> str:
-    """'London Borough of Hackney Children's Services' -> 'London Borough of Hackney'."""
+def _borough_name(captured: str) -> str | None:
+    """'London Borough of Hackney Children's Services' -> 'London Borough of Hackney'; a name cut off after
+    'Barking and' is no name."""
     words = captured.split()
     end = next((i for i, word in enumerate(words[3:], start=3) if word in _NOT_A_NAME), len(words))
-    return " ".join(words[:end])
+    if end > 3 and words[end - 1] in _CONNECTORS:
+        return None
+    return " ".join(words[:end]).rstrip(".,;:")
 
 
 def _council_name(captured: str) -> str | None:
     """'Labour-run Nottingham City' -> 'Nottingham City Council'; 'Full', 'Children in Care' -> None."""
-    words = captured.split()
+    words = [word.rstrip("'’") for word in captured.split()]
+    if any(word.endswith(".") and word != "St." for word in words):
+        return None  # 'Fi. Council': a sentence's end, not a name
     while words and (words[0] in _NOT_A_NAME - _KIND_WORDS or words[0].rsplit("-", 1)[-1].islower()):
         words.pop(0)
     name_words = [word for word in words if word not in _KIND_WORDS]

@@ -126,6 +126,15 @@ def test_the_folder_names_the_council_when_the_text_does_not(tmp_path):
     assert meta.doc_type == "minutes"
 
 
+def test_a_council_name_wrapped_over_two_lines_is_read_whole_and_councils_that_are_not_authorities_are_not(tmp_path):
+    meta = _inferred(tmp_path, "report.txt", "London Borough of Barking and\nDagenham\n\nInspection of services\n\n"
+                     "The Care 4 Us Council, the Family Justice Council and the Children in Care Council met.\n")
+    assert meta.council == "London Borough of Barking and Dagenham"
+    assert meta.title == "Inspection of services"  # a letterhead over two lines is not the title either
+    meta = _inferred(tmp_path, "other.txt", "Metropolitan Borough of Barnsley\nCouncil\n\nThe Care 4 Us Council met.\n")
+    assert meta.council == "Barnsley Council"
+
+
 def test_nothing_is_invented_where_the_text_is_silent(tmp_path):
     meta = _inferred(tmp_path, "note.txt", "Agenda item\n\nPlacement sufficiency\n\nThe council's plan for 2024 "
                      "was agreed.\n")
