@@ -274,8 +274,9 @@ class Tracker:
         which search did not find, and for measuring the bar)."""
         vector = self.searcher.embedder.encode([text])[0]
         stored = self.store.vectors_by_id([faiss_id(c.chunk_id) for c in chunks])
-        return [float(stored[faiss_id(c.chunk_id)] @ vector)
-                + self.store.lexical.coverage(text, lexical_text(self.store.document(c.doc_id), c)) for c in chunks]
+        words = self.searcher.query_words(text)
+        return [float(stored[faiss_id(c.chunk_id)] @ vector) + words.coverage(self.store.document(c.doc_id), c)
+                for c in chunks]
 
     # -- side by side --------------------------------------------------------------------------------------
     def compare(self, doc_a: str, doc_b: str) -> Comparison:

@@ -1,25 +1,34 @@
-"""BM25 over passages on sparse matrices (bm25s), with English stemming and stop words."""
+"""BM25 over passages on sparse matrices, with English stemming and stop words.
+
+bm25s builds the index (and is imported only then); questions are scored here from its saved arrays with numpy
+alone, since importing bm25s (and scipy with it) took half a second of every cold start.
+"""
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from pathlib import Path
 
-import bm25s
 import numpy as np
 import Stemmer
 
 _WORD = re.compile(r"\w+", re.UNICODE)
-# question words carry no topic, so they should not pull in passages that merely repeat them
-_QUESTION_WORDS = {"how", "what", "when", "where", "which", "who", "whom", "why", "much", "many", "can", "could",
-                   "did", "does", "do", "would", "should", "may", "might", "tell", "me", "us", "our", "has", "have"}
-_STOPWORDS = frozenset(bm25s.stopwords.STOPWORDS_EN) | _QUESTION_WORDS
+# bm25s's English stop words, and question words, which carry no topic: passages that merely repeat them should not
+# be pulled in
+_STOPWORDS = frozenset({
+    "a", "an", "and", "are", "as", "at", "be", "but", "by", "for", "if", "in", "into", "is", "it", "no", "not", "of",
+    "on", "or", "such", "that", "the", "their", "then", "there", "these", "they", "this", "to", "was", "will", "with",
+    "how", "what", "when", "where", "which", "who", "whom", "why", "much", "many", "can", "could", "did", "does", "do",
+    "would", "should", "may", "might", "tell", "me", "us", "our", "has", "have",
+})
 _stemmer = Stemmer.Stemmer("english")
 # b below the usual 0.75: long passages here are long because they say more (a whole numbered paragraph or a
 # list), not because they ramble, so length is penalised less. Chosen on the held-out questions in eval/.
 BM25_K1 = 1.5
 BM25_B = 0.5
+_ARRAYS = ("data", "indices", "indptr")
 
 
 def analyse(text: str) -> list[str]:
@@ -29,47 +38,38 @@ def analyse(text: str) -> list[str]:
 
 
 class LexicalIndex:
-    """Positions in this index are the positions of passages in the store's passage table."""
+    """Per term, the BM25 weight of every passage that has it (a column of a sparse matrix); positions are those of
+    the passages in the store's passage table."""
 
-    def __init__(self, retriever: bm25s.BM25):
-        self._retriever = retriever
-        self._vocab = retriever.vocab_dict
-        self.size = int(retriever.scores["num_docs"])
-        self._indptr = retriever.scores["indptr"]
+    def __init__(self, folder: Path, mmap: bool = False):
+        mode = "r" if mmap else None
+        self._data, self._indices, self._indptr = (
+            np.load(folder / f"{name}.csc.index.npy", mmap_mode=mode) for name in _ARRAYS)
+        self._vocab: dict[str, int] = json.loads((folder / "vocab.index.json").read_text(encoding="utf-8"))
+        params = json.loads((folder / "params.index.json").read_text(encoding="utf-8"))
+        self.size = int(params["num_docs"])
+        self.parameters = {"k1": float(params["k1"]), "b": float(params["b"])}
 
-    @property
-    def parameters(self) -> dict[str, float]:
-        """k1 and b as built: recorded in the index manifest with the rest of the search configuration."""
-        return {"k1": float(self._retriever.k1), "b": float(self._retriever.b)}
+    @staticmethod
+    def build(texts: list[str], folder: Path, k1: float = BM25_K1, b: float = BM25_B) -> "LexicalIndex":
+        """Index the passages' texts into `folder` and load the result."""
+        import bm25s
 
-    @classmethod
-    def build(cls, texts: list[str], k1: float = BM25_K1, b: float = BM25_B) -> "LexicalIndex":
         retriever = bm25s.BM25(k1=k1, b=b)
         # an empty token list breaks bm25s, so an empty passage gets a placeholder that matches nothing
         retriever.index([analyse(text) or ["\u2400"] for text in texts], show_progress=False)
-        return cls(retriever)
-
-    def save(self, folder: Path) -> None:
-        self._retriever.save(str(folder), show_progress=False)
+        retriever.save(str(folder), show_progress=False)
+        return LexicalIndex(folder)
 
     @classmethod
     def load(cls, folder: Path, mmap: bool = False) -> "LexicalIndex":
-        return cls(bm25s.BM25.load(str(folder), mmap=mmap))
+        return cls(folder, mmap)
 
     def idf(self, term: str) -> float:
         """Rarity of a term in the corpus; a term the corpus never uses is as rare as can be."""
         index = self._vocab.get(term)
         frequency = 0 if index is None else int(self._indptr[index + 1] - self._indptr[index])
         return math.log(1 + (self.size - frequency + 0.5) / (frequency + 0.5))
-
-    def coverage(self, query: str, text: str) -> float:
-        """Share of the query's weight (by rarity) whose words the text contains: 1.0 means all of them."""
-        terms = list(dict.fromkeys(analyse(query)))
-        total = sum(self.idf(term) for term in terms)
-        if total == 0:
-            return 0.0
-        present = set(analyse(text))
-        return sum(self.idf(term) for term in terms if term in present) / total
 
     def query_terms(self, query: str) -> list[str]:
         """The analysed query words the corpus knows; words it has never seen cannot score."""
@@ -81,10 +81,14 @@ class LexicalIndex:
 
     def term_scores(self, terms: list[str], mask: np.ndarray | None = None) -> np.ndarray | None:
         """BM25 score of every position for analysed terms; None when none of them is known."""
-        terms = [term for term in terms if term in self._vocab]
-        if not terms or self.size == 0:
+        columns = [self._vocab[term] for term in dict.fromkeys(terms) if term in self._vocab]
+        if not columns or self.size == 0:
             return None
-        return self._retriever.get_scores(terms, weight_mask=mask)
+        scores = np.zeros(self.size, dtype=np.float32)
+        for column in columns:
+            start, end = int(self._indptr[column]), int(self._indptr[column + 1])
+            scores[self._indices[start:end]] += self._data[start:end]  # a passage appears once per column
+        return scores * mask if mask is not None else scores
 
     def search(self, query: str, k: int, mask: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Top-k positions with a positive score, best first; `mask` (0/1 per position) restricts them."""

@@ -398,8 +398,7 @@ def _write_generation(index_dir: Path, documents: Sequence[StoredDocument], vect
     try:
         lexical_texts = _write_passages(folder / PASSAGES, documents, vectors)
         dense.save(folder / VECTORS)
-        lexical = LexicalIndex.build(lexical_texts)
-        lexical.save(folder / LEXICAL)
+        lexical = LexicalIndex.build(lexical_texts, folder / LEXICAL)
         for name, content in (extra_files or {}).items():
             (folder / name).write_text(content, encoding="utf-8")
         manifest = IndexManifest(

@@ -15,7 +15,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-import dateparser
 
 from index.visits.models import Precision
 
@@ -121,6 +120,8 @@ def _infer_year(month: int, day: int, ctx: DateContext, tense: Tense, hint: dt.d
         "PREFER_DATES_FROM": prefer,
         "DATE_ORDER": "DMY",
     }
+    import dateparser  # only when building the timeline: its import would cost every question 0.1 s
+
     parsed = dateparser.parse(f"{min(day, 28)} {calendar.month_name[month]}", languages=["en"], settings=settings)
     return parsed.year if parsed else None
 
