@@ -603,18 +603,17 @@ class Handlers:
 
     def _areas_on(self, theme: str, numbered: list[tuple[int, AreaProgress]]
                   ) -> tuple[list[tuple[int, AreaProgress]], bool]:
-        """The areas a theme names, through the glossary's other names for its terms ('kids leaving care' finds
-        'care leavers'); when none does, the one nearest in meaning (True only for named ones)."""
+        """The areas that use every word of the theme, or of another name the glossary gives its terms ('kids
+        leaving care' finds 'care leavers'); when none does, the one nearest in meaning (True only for named ones)."""
         if not numbered:
             return numbered, False
-        tracker = self.services.tracker
-        wanted = " ".join([theme, *self.services.glossary.expansions(theme)])
-        words = tracker.rare_words(wanted) or set(analyse(wanted))
-        named = [(n, area) for n, area in numbered if words & set(analyse(area.text))]
+        names = [theme, *self.services.glossary.expansions(theme)]
+        wanted = [words for name in names if (words := set(analyse(name)))]
+        named = [(n, area) for n, area in numbered if any(words <= set(analyse(area.text)) for words in wanted)]
         if named:
             return named, True
-        encoder = tracker.searcher.embedder
-        scores = encoder.encode([area.text for _, area in numbered]) @ encoder.encode([wanted])[0]
+        encoder = self.services.tracker.searcher.embedder
+        scores = encoder.encode([area.text for _, area in numbered]) @ encoder.encode([" ".join(names)])[0]
         return [numbered[int(scores.argmax())]], False
 
     def compare(self, doc_a: str, doc_b: str, page: int | None = 1) -> Reply:

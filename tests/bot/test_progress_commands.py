@@ -100,6 +100,17 @@ def test_progress_theme_keeps_only_the_areas_on_it(handlers, services):
     assert len(reply.fields) == 1 and word in reply.fields[0].value.casefold()
 
 
+def test_progress_theme_is_matched_through_the_glossary_and_else_by_meaning(handlers):
+    reply = handlers.progress("kids leaving care", council="Bradford", inspection="2023", page=None)
+    assert reply.description.startswith("The area on “kids leaving care”")  # the glossary: care leavers
+    assert [f.name for f in reply.fields] == ["Area 12"] and "homes for care leavers" in reply.fields[0].value
+    both = handlers.progress("IROs", council="Bradford", inspection="2023", page=None)
+    assert [f.name for f in both.fields] == ["Area 9"]  # 'IROs' is 'independent reviewing officers' too
+    unnamed = handlers.progress("zebra crossings", council="Bradford", inspection="2023", page=None)
+    assert unnamed.description.startswith("No area names “zebra crossings”; the nearest in meaning is shown")
+    assert len(unnamed.fields) == 1
+
+
 def test_progress_errors_are_one_line(handlers):
     with pytest.raises(QueryError, match="^no inspection of Nowhere is in the documents; councils with one: "):
         handlers.progress(council="Nowhere")
