@@ -123,7 +123,10 @@ class Indexer:
         manifest = load_manifest(corpus)
         report = IndexReport(documents=0, passages=0, errors=list(manifest.errors), rebuilt=previous is None)
         stored = previous.stored_documents() if previous else {}
-        reusable = stored if previous is not None and previous.manifest.chunker == self.chunker else {}
+        # passages are reused only when cut by the same rules: the chunker settings and the index format (which is
+        # bumped when chunking code changes)
+        reusable = (stored if previous is not None and previous.manifest.chunker == self.chunker
+                    and previous.manifest.format == FORMAT else {})
         documents: list[StoredDocument] = []
         files = corpus_files(corpus)
         for path in _reading(files, progress, say):

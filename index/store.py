@@ -51,7 +51,7 @@ CREATE INDEX chunks_by_doc ON chunks (doc_id, ordinal);
 """
 
 
-FORMAT = 4  # bump when a generation's files or derived data change, so the next build rewrites it
+FORMAT = 5  # bump when a generation's files or derived data change, so the next build rewrites it
 
 
 class IndexManifest(BaseModel):

@@ -170,3 +170,27 @@ def test_new_chunking_rules_recut_every_document_but_reuse_vectors(built, corpus
     after = set().union(*_chunk_ids(index_dir).values())
     assert sorted(report.changed) == sorted(SEEDS) and not report.rebuilt
     assert report.embedded == len(after - before) < report.passages
+
+
+def test_a_new_index_format_recuts_every_document_but_embeds_only_new_passages(built, corpus, embedder, monkeypatch):
+    """Chunking code changes come with a format bump: the next build must cut again, not reuse the old passages."""
+    from index import indexer as indexer_module
+    from index import chunking
+
+    index_dir, _ = built
+    before = _chunk_ids(index_dir)
+    cut = chunking._units
+
+    def one_more_passage(document, title):
+        units = cut(document, title)
+        last = units[-1]
+        return units + [chunking._Unit(last.start, last.end, "Again", "para extra", last.members, False)]
+
+    monkeypatch.setattr(chunking, "_units", one_more_passage)
+    monkeypatch.setattr(indexer_module, "FORMAT", store_module.FORMAT + 1)
+    monkeypatch.setattr(store_module, "FORMAT", store_module.FORMAT + 1)
+    report = Indexer(embedder).run(corpus, index_dir)
+    after = _chunk_ids(index_dir)
+    assert report.changed == sorted(before) and report.unchanged == 0
+    assert all(before[source] < after[source] for source in before)
+    assert report.embedded == sum(len(after[s] - before[s]) for s in before)
