@@ -71,6 +71,8 @@ def command_plan(handlers: Handlers, settings: Settings) -> dict[str, Any]:
         "intents": {"message_content": bot.intents.message_content},
         "qa_channel_ids": settings.qa_channel_ids, "answer_dms": settings.answer_dms,
         "cooldown_seconds": settings.cooldown_seconds,
+        "scheduled_sync": {"interval_minutes": settings.sync_interval_minutes or None,
+                           "channel_id": settings.sync_channel_id},
         "commands": [command.to_dict(bot.tree) for command in bot.tree.get_commands()],
     }
 

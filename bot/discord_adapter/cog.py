@@ -288,6 +288,9 @@ class AnswersCog(commands.Cog, name="Answers"):
         """Sync every BOT_SYNC_INTERVAL_MINUTES (off when 0, the default); started by the client once connected."""
         minutes = self.settings.sync_interval_minutes
         if minutes > 0 and self.schedule is None:
+            if not self.settings.sync_channel_id:
+                log.warning("scheduled sync every %s minutes, but no BOT_SYNC_CHANNEL_ID: 'New papers' are not "
+                            "posted (watch alerts still are)", minutes)
             self.schedule = asyncio.create_task(self._every(minutes * 60))
 
     async def cog_unload(self) -> None:

@@ -458,6 +458,7 @@ def test_command_plan_lists_what_would_be_synced(seed_services, tmp_path):
     assert commands_by_name["gaps"]["default_member_permissions"] == 32
     assert commands_by_name["ask"]["default_member_permissions"] is None
     assert plan["sync"] == {"guilds": [1, 2]} and plan["intents"] == {"message_content": True}
+    assert plan["scheduled_sync"] == {"interval_minutes": None, "channel_id": None}  # off by default
 
 
 @pytest.fixture()

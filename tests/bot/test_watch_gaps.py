@@ -176,3 +176,26 @@ def test_watch_here_and_gaps_need_manage_server_in_discord(seed_services, tmp_pa
     interaction = fake_interaction(manage_guild=False)
     asyncio.run(cog.gaps.callback(cog, interaction))
     assert "Only members with the Manage Server" in sent(interaction.followup.send)["content"]
+
+
+def test_the_schedule_is_off_by_default_and_runs_each_interval_when_set(seed_services, tmp_path):
+    off = make_cog(seed_services, tmp_path)
+    off.start_schedule()
+    assert off.schedule is None
+    cog = make_cog(seed_services, tmp_path, sync_interval_minutes=0.001)  # 60 ms
+    rounds: list[int] = []
+
+    async def counted() -> None:
+        rounds.append(1)
+        if len(rounds) == 2:
+            raise RuntimeError("one failed round")  # logged; the next round still comes
+
+    cog.scheduled_sync = counted
+
+    async def scenario() -> None:
+        cog.start_schedule()
+        await asyncio.sleep(0.35)
+        await cog.cog_unload()
+
+    asyncio.run(scenario())
+    assert len(rounds) >= 3 and cog.schedule.done()
