@@ -153,6 +153,7 @@ class AskedQuestion(BaseModel):
     filters: SearchFilters | None
     cited: list[str]
     shown: list[str]
+    searched: str | None = None  # a follow-up's question with the topic it carried, for 'More results'
 
 
 class PagedQuery(BaseModel):
@@ -420,7 +421,8 @@ class Handlers:
 
     def _found(self, answer: Answer, filters: SearchFilters | None, store: IndexStore) -> Reply:
         cited = [c.chunk_id for c in answer.citations]
-        asked = AskedQuestion(question=answer.question, filters=filters, cited=cited, shown=list(cited))
+        asked = AskedQuestion(question=answer.question, filters=filters, cited=cited, shown=list(cited),
+                              searched=answer.context.topic if answer.context else None)
         answer_id = self.recent.add(asked)
         fields = []
         for c in answer.citations:
@@ -454,7 +456,8 @@ class Handlers:
         if asked is None:
             return _expired()
         searcher = self.services.searcher
-        hits = searcher.search(asked.question, k=len(asked.shown) + MORE_PER_PRESS, filters=asked.filters)
+        hits = searcher.search(asked.searched or asked.question, k=len(asked.shown) + MORE_PER_PRESS,
+                               filters=asked.filters)
         fresh = [hit for hit in hits if hit.chunk.chunk_id not in asked.shown][:MORE_PER_PRESS]
         self.recent.mark_shown(answer_id, [hit.chunk.chunk_id for hit in fresh])
         if not fresh:

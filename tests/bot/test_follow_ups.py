@@ -75,3 +75,14 @@ def test_a_channel_question_keys_the_thread_it_opens_and_ask_in_a_thread_follows
     asyncio.run(cog.ask.callback(cog, interaction, FOLLOW_UP))
     embed = interaction.followup.send.await_args.kwargs["embed"]
     assert embed.description.startswith("Before that:")
+
+
+def test_more_results_of_a_follow_up_search_the_topic_it_carried(handlers, monkeypatch):
+    handlers.ask("How much can agency social workers earn?", conversation="c")
+    follow_up = handlers.ask("And in 2016?", conversation="c")
+    searched: list[str] = []
+    real_search = handlers.services.searcher.search
+    monkeypatch.setattr(type(handlers.services.searcher), "search",
+                        lambda self, text, **kw: searched.append(text) or real_search(text, **kw))
+    handlers.press("more", next(b.argument for b in follow_up.buttons if b.action == "more"), "u1")
+    assert "agency social workers" in searched[-1] and "2016" in searched[-1]
