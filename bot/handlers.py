@@ -570,7 +570,8 @@ class Handlers:
             return pages[0], [], None
         key = self.recent_pages.add(query, query.key())
         buttons = [Button(label="◀ Earlier", action=action, argument=f"{key}:{number - 1}")] if number > 1 else []
-        buttons += [Button(label="Later ▶", action=action, argument=f"{key}:{number + 1}")] if number < len(pages) else []
+        if number < len(pages):
+            buttons.append(Button(label="Later ▶", action=action, argument=f"{key}:{number + 1}"))
         paging = f"Page {number} of {len(pages)}" + (
             f" · {query.command(number + 1)} for the next page" if number < len(pages) else "")
         return pages[number - 1], buttons, paging
@@ -645,7 +646,8 @@ class Handlers:
             if not watches:
                 return Reply(ephemeral=True, description=(
                     "You watch no topics. /watch TOPIC (e.g. /watch agency social workers) posts new passages on it."))
-            return Reply(ephemeral=True, title="Your watched topics", description=_bullets([watch_line(w) for w in watches]),
+            return Reply(ephemeral=True, title="Your watched topics",
+                         description=_bullets([watch_line(watch) for watch in watches]),
                          footer="/unwatch NUMBER (or the topic) stops one.")
         watch, new = self.watches.add(kind, subscriber, topic)
         where = "here" if kind == "channel" else "to you"
@@ -693,7 +695,8 @@ class Handlers:
         store = self.services.store
         lines = [new_paper_line(meta, next((c.chunk_id for c in store.document_chunks(meta.doc_id)), None))
                  for meta in documents]
-        failed = f"{len(report.failed)} papers could not be fetched; the next sync tries again." if report.failed else ""
+        failed = (f"{len(report.failed)} papers could not be fetched; the next sync tries again."
+                  if report.failed else None)
         papers = Reply(title="New papers", description=_bullets(lines) or "No new papers.",
                        footer=joined(failed, "/quote ID shows a passage; ask about them as usual."))
         alerts = []

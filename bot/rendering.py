@@ -150,7 +150,7 @@ def progress_title(report: ProgressReport, document: DocumentLookup) -> str:
 
 
 def area_line(area: AreaProgress) -> str:
-    """'“The quality of …” (outcome 4) · para 12 · id 1a2b…': an area for improvement quoted from its report."""
+    """'“The quality of …” (outcome 4) · para 12 · id 1a2b…': an area quoted from its report."""
     context = f" ({area.context})" if area.context else ""
     where = joined(area.source.location, f"id {area.source.chunk_id}" if area.source.chunk_id else None)
     return f"“{area.text}”{context}{f' · {where}' if where else ''}"
@@ -185,8 +185,10 @@ def comparison_sections(comparison: Comparison, document: DocumentLookup) -> Sec
     earlier, later = _ref_line(comparison.earlier, document), _ref_line(comparison.later, document)
     sections = []
     for n, theme in enumerate(comparison.themes, start=1):
-        now = (f"{later}: nothing in this document speaks to it clearly" if theme.later is None
-               else f"{later} · {joined(theme.later.location, f'id {theme.later.chunk_id}')}: “{theme.later.quote}”")
+        if theme.later is None:
+            now = f"{later}: nothing in this document speaks to it clearly"
+        else:
+            now = f"{later} · {joined(theme.later.location, f'id {theme.later.chunk_id}')}: “{theme.later.quote}”"
         sections.append((f"Area {n}", [f"{earlier}: {area_line(theme.area)}", now]))
     return sections
 

@@ -226,7 +226,8 @@ class AnswersCog(commands.Cog, name="Answers"):
     async def unwatch(self, interaction: discord.Interaction, which: app_commands.Range[str, 1, 100],
                       here: bool = False) -> None:
         if here and (interaction.guild is None or not interaction.permissions.manage_guild):
-            refusal = Reply(ephemeral=True, description="Only members with Manage Server can change a channel's watches.")
+            refusal = Reply(ephemeral=True,
+                            description="Only members with Manage Server can change a channel's watches.")
             await interaction.response.send_message(**message_kwargs(refusal), ephemeral=True)
             return
         kind, subscriber = ("channel", str(interaction.channel_id)) if here else ("user", str(interaction.user.id))

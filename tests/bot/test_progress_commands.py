@@ -3,7 +3,6 @@ Bradford reports and a report whose improvement section is prose (the fake embed
 
 from __future__ import annotations
 
-import io
 import json
 import re
 import shutil
@@ -24,7 +23,8 @@ from tests.fakes import FakeEmbedder
 SUFFIX = "_ofsted-childrens-services-inspection.pdf"
 DATES = ("2018-10-29", "2023-01-31", "2026-05-21")
 B2018, B2023, B2026 = (f"bradford_{d}{SUFFIX.removesuffix('.pdf')}" for d in DATES)
-PROSE = "Testshire inspection\n\nIntro.\n\nWhat needs to improve?\n\nThere are a very small number of areas of variability.\n"
+PROSE = ("Testshire inspection\n\nIntro.\n\nWhat needs to improve?\n\n"
+         "There are a very small number of areas of variability.\n")
 MANIFEST = '[[document]]\nfile = "prose.txt"\ntitle = "Inspection of Testshire"\ncouncil = "Testshire Council"\n' \
            'body = "Ofsted"\ndate = 2022-03-01\ntype = "report"\n'
 AREA_KEYS = {"id", "text", "context", "source", "evidence", "latest_evidence_date"}
