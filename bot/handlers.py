@@ -745,6 +745,14 @@ class Handlers:
         return [Choice(name=joined(meta.title, chunk.location, chunk.chunk_id), value=chunk.chunk_id)
                 for meta, chunk in chunks[:MAX_CHOICES]]
 
+    def term_choices(self, typed: str) -> list[Choice]:
+        """Glossary headwords starting with what was typed, then those whose names contain it: for /define."""
+        typed = typed.strip().casefold()
+        entries = list(self.services.glossary)
+        starting = [e for e in entries if e.headword.casefold().startswith(typed)]
+        containing = [e for e in entries if e not in starting and any(typed in n.casefold() for n in e.names)]
+        return [Choice(name=term_line(entry), value=entry.headword) for entry in (starting + containing)[:MAX_CHOICES]]
+
     def inspection_choices(self, typed: str) -> list[Choice]:
         """Documents listing areas for improvement whose council, title or date contains what was typed, newest
         first: for /progress inspection and /compare."""

@@ -245,6 +245,10 @@ class AnswersCog(commands.Cog, name="Answers"):
     async def define(self, interaction: discord.Interaction, term: app_commands.Range[str, 1, 100]) -> None:
         await self._run(interaction, False, functools.partial(self.handlers.define, term))
 
+    @define.autocomplete("term")
+    async def _term_choices(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+        return await self._choices(self.handlers.term_choices, current)
+
     @_described("help")
     async def help(self, interaction: discord.Interaction) -> None:
         await interaction.response.send_message(**message_kwargs(self.handlers.help()), ephemeral=True)

@@ -251,6 +251,13 @@ def test_define_finds_a_term_by_any_of_its_names_and_suggests_close_ones(handler
     assert "name the term" in handlers.define("  ").description
 
 
+def test_define_suggests_terms_as_they_are_typed(handlers):
+    choices = handlers.term_choices("ir")
+    assert choices[0].value == "IRO" and choices[0].name == "IRO — independent reviewing officer"
+    assert "CLA" in [c.value for c in handlers.term_choices("looked after")]  # by another of its names
+    assert len(handlers.term_choices("")) == 25
+
+
 def test_acronyms_in_a_question_or_quote_are_explained_under_the_answer(handlers, seed_services):
     glossary = seed_services.glossary
     found = acronyms_in(glossary, ["Did Ofsted see the IRO and LACs?", "the MASH (multi-agency safeguarding hub)"])
