@@ -199,3 +199,26 @@ def test_the_schedule_is_off_by_default_and_runs_each_interval_when_set(seed_ser
 
     asyncio.run(scenario())
     assert len(rounds) >= 3 and cog.schedule.done()
+
+
+def test_a_scheduled_sync_against_a_real_local_moderngov_site_posts_new_papers_once(tmp_path):
+    from tests.fakes import FakeEmbedder
+    from tests.sync.test_sync import COMMITTEE, SiteServer, _settings, standard_site
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    with SiteServer(standard_site()) as server:
+        (corpus / "sources.toml").write_text(f'[moderngov]\nbase_url = "{server.site.base_url}"\n'
+                                             f'committees = [{COMMITTEE}]\ndays = 36500\n', encoding="utf-8")
+        services = Services(_settings(corpus, tmp_path), FakeEmbedder())
+        handlers = Handlers(services, FeedbackStore(tmp_path / "fb.sqlite"), watches=WatchStore(tmp_path / "w.db"))
+        first = handlers.scheduled_sync()
+        again = handlers.scheduled_sync()
+    lines = first.papers.description.split("\n")
+    assert first.papers.title == "New papers" and len(lines) == 6  # as `sync` lands them (tests/sync)
+    store = services.store
+    for line in lines:
+        chunk_id = line.rsplit("/quote ", 1)[1]
+        assert store.document(store.chunk(chunk_id).doc_id).title in line
+    assert any("Monitoring visit report" in line for line in lines)
+    assert again.papers is None and again.alerts == []  # nothing new: nothing posted
