@@ -343,6 +343,9 @@ class AnswersCog(commands.Cog, name="Answers"):
         if wait:
             await interaction.response.send_message(**message_kwargs(too_soon(wait)), ephemeral=True)
             return
+        if button.action == "gaps" and not interaction.permissions.manage_guild:  # as /gaps itself
+            await interaction.response.send_message(**message_kwargs(self.handlers.gaps(allowed=False)), ephemeral=True)
+            return
         work = functools.partial(self.handlers.press, button.action, button.argument, str(interaction.user.id))
         if button.action not in IN_PLACE_ACTIONS:
             await self._run(interaction, True, work)

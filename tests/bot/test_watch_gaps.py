@@ -222,3 +222,12 @@ def test_a_scheduled_sync_against_a_real_local_moderngov_site_posts_new_papers_o
         assert store.document(store.chunk(chunk_id).doc_id).title in line
     assert any("Monitoring visit report" in line for line in lines)
     assert again.papers is None and again.alerts == []  # nothing new: nothing posted
+
+
+def test_gaps_page_buttons_also_need_manage_server(seed_services, tmp_path):
+    from bot.handlers import Button
+
+    cog = make_cog(seed_services, tmp_path)
+    interaction = fake_interaction(manage_guild=False)
+    asyncio.run(cog.press(interaction, Button(label="Later ▶", action="gaps", argument="00000000:2")))
+    assert "Only members with the Manage Server" in sent(interaction.response.send_message)["content"]
