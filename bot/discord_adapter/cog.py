@@ -344,7 +344,8 @@ class AnswersCog(commands.Cog, name="Answers"):
             await interaction.response.send_message(**message_kwargs(too_soon(wait)), ephemeral=True)
             return
         if button.action == "gaps" and not interaction.permissions.manage_guild:  # as /gaps itself
-            await interaction.response.send_message(**message_kwargs(self.handlers.gaps(allowed=False)), ephemeral=True)
+            refusal = self.handlers.gaps(allowed=False)
+            await interaction.response.send_message(**message_kwargs(refusal), ephemeral=True)
             return
         work = functools.partial(self.handlers.press, button.action, button.argument, str(interaction.user.id))
         if button.action not in IN_PLACE_ACTIONS:
