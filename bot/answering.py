@@ -15,7 +15,7 @@ from pydantic import BaseModel
 
 from bot.conversation import Context, carried_line, follow_up
 from bot.grade_answers import asks_about_grade, grade_lead
-from bot.rendering import display_date, ends_sentence, iso_date, not_covered, render_answer
+from bot.rendering import display_date, ends_sentence, iso_date, no_evidence_line, not_covered, render_answer
 from bot.timeline_answers import asks_about_visits, asks_before_that, timeline_lead, visit_before
 from index.lexical import analyse
 from index.models import Chunk, DocumentMeta, SearchFilters, SearchHit, council_matches
@@ -186,7 +186,7 @@ class Answerer:
                 citations.append(_citation(len(citations) + 1, store.document(later.doc_id), later, evidence.quote))
         when = display_date(store.document(report.inspection.doc_id)) or "the inspection"
         since = ("Later evidence, oldest first: " + ", ".join(f"[{c.n}]" for c in citations[1:]) + "."
-                 if len(citations) > 1 else f"No later evidence in the documents since {when}.")
+                 if len(citations) > 1 else f"{no_evidence_line(when).capitalize()}.")
         return (f"Ofsted's inspection of {when} asked {report.council} to improve this [1]. {since}", None, citations)
 
     def _term_weights(self, question: str, intent: QueryIntent) -> dict[str, float]:

@@ -355,38 +355,6 @@ def _listing(councils: Iterable[str]) -> str:
     return ", ".join(names) if names else "none (no document lists areas for improvement)"
 
 
-def no_evidence_line(report: ProgressReport) -> str:
-    """What an area without later evidence says."""
-    since = report.inspection.date or "the inspection"
-    return f"no later evidence in the documents since {since}"
-
-
-def progress_text(report: ProgressReport) -> str:
-    """Plain text for the console and the command line: each area quoted, then its dated evidence."""
-    lines = [f"{report.council}: {report.inspection.title} ({report.inspection.date or 'undated'})",
-             f"{len(report.areas)} areas for improvement"]
-    for n, area in enumerate(report.areas, start=1):
-        context = f" ({area.context})" if area.context else ""
-        lines += ["", f"{n}. “{area.text}”{context} [{area.source.location or 'location not found'}]"]
-        if not area.evidence:
-            lines.append(f"   {no_evidence_line(report)}")
-        for e in area.evidence:
-            lines.append(f"   - {e.date or 'undated'} · {e.title} · {e.location}: “{e.quote}”")
-    return "\n".join(lines)
-
-
-def comparison_text(comparison: Comparison) -> str:
-    """Plain text: each theme of the earlier document with what the later one says."""
-    lines = [f"{comparison.earlier.title} → {comparison.later.title}"]
-    for n, theme in enumerate(comparison.themes, start=1):
-        lines += ["", f"{n}. {comparison.earlier.date}: “{theme.area.text}” [{theme.area.source.location}]"]
-        if theme.later is None:
-            lines.append(f"   {comparison.later.date}: nothing in this document speaks to it clearly")
-        else:
-            lines.append(f"   {comparison.later.date}: “{theme.later.quote}” [{theme.later.location}]")
-    return "\n".join(lines)
-
-
 def negative_relevances(searcher: Searcher, areas: list[ImprovementArea], pairs: int = 600,
                         seed: int = 0) -> list[float]:
     """The relevance an area gets from a passage on an unrelated theme, for mismatched pairs of areas.

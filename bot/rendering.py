@@ -167,10 +167,14 @@ def progress_sections(report: ProgressReport, numbered: list[tuple[int, AreaProg
                       document: DocumentLookup) -> Sections:
     """One section per area: the area quoted, then each later passage on it oldest first, or the plain line that
     no later document speaks to it."""
-    from bot.progress import no_evidence_line  # bot.progress imports the answering core, which imports this module
-
+    since = display_date(document(report.inspection.doc_id)) or "the inspection"
     return [(f"Area {n}", [area_line(area), *([evidence_line(e, document) for e in area.evidence]
-                                              or [no_evidence_line(report)])]) for n, area in numbered]
+                                              or [no_evidence_line(since)])]) for n, area in numbered]
+
+
+def no_evidence_line(since: str) -> str:
+    """What an area that no later document speaks to says: 'no later evidence in the documents since 21 May 2026'."""
+    return f"no later evidence in the documents since {since}"
 
 
 def comparison_title(comparison: Comparison, document: DocumentLookup) -> str:

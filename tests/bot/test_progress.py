@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.progress import PER_DOCUMENT, ProgressError, Tracker, no_evidence_line, progress_text
+from bot.progress import PER_DOCUMENT, ProgressError, Tracker
+from bot.rendering import progress_sections
 from index.improvements.curated import load_corrections
 from index.indexer import Indexer
 from index.search import Searcher
@@ -88,9 +89,8 @@ def test_progress_json_has_exactly_the_documented_shape_and_only_later_evidence(
 def test_the_default_is_the_latest_inspection_and_an_area_without_evidence_says_so(tracker):
     report = tracker.progress("bradford")
     assert report.inspection.date == "2026-05-21" and all(not area.evidence for area in report.areas)
-    text = progress_text(report)
-    assert text.count("no later evidence in the documents since 2026-05-21") == 5
-    assert no_evidence_line(report) == "no later evidence in the documents since 2026-05-21"
+    sections = progress_sections(report, list(enumerate(report.areas, start=1)), tracker.store.document)
+    assert [lines[1:] for _, lines in sections] == [["no later evidence in the documents since 21 May 2026"]] * 5
     assert tracker.warm() == 4  # every inspection's evidence found ahead, for a background thread
 
 
