@@ -388,8 +388,16 @@ class Handlers:
 
     def warm(self) -> None:
         """Open the index and load the model, and encode once, so the first question is as fast as the hundredth
-        (blocking: adapters call it in a background thread at start-up)."""
+        (blocking: adapters call it in a background thread at start-up); then find every inspection's later
+        evidence in a thread of its own, so /progress answers from memory."""
         self.services.searcher.embedder.encode(["warm up"])
+        threading.Thread(target=self._warm_tracker, name="tracker-warm", daemon=True).start()
+
+    def _warm_tracker(self) -> None:
+        try:
+            self.services.tracker.warm()
+        except Exception as error:  # noqa: BLE001 — /progress then searches when asked, as without warming
+            log.warning("could not find the improvement evidence ahead: %s", error)
 
     def ask(self, question: str, council: str | None = None, since: str | None = None,
             doc_type: str | None = None, conversation: str | None = None) -> Reply:
