@@ -16,7 +16,6 @@ from __future__ import annotations
 import shutil
 import statistics
 import time
-from pathlib import Path
 
 from benchmarks.common import BENCH, wrap_timer
 from benchmarks.corpora import log, seed_from_real, subset_corpus, subset_index

@@ -14,10 +14,11 @@ import json
 import secrets
 import sqlite3
 from contextlib import closing
-from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel
+
+from bot.sqlite_file import SQLiteFile
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -65,17 +66,10 @@ class FeedbackSummary(BaseModel):
         return "\n".join(lines)
 
 
-class FeedbackStore:
+class FeedbackStore(SQLiteFile):
     """One SQLite file; each call opens its own connection, so worker threads can share the store."""
 
-    def __init__(self, path: Path):
-        self.path = path
-
-    def _connect(self) -> sqlite3.Connection:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        connection = sqlite3.connect(self.path)
-        connection.executescript(_SCHEMA)
-        return connection
+    schema = _SCHEMA
 
     def _user_hash(self, connection: sqlite3.Connection, user: str) -> str:
         """Salted per database, so a hash cannot be matched against a list of known Discord ids."""

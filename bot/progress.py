@@ -29,7 +29,7 @@ from index.embedding import TextEncoder
 from index.lexical import analyse
 from index.models import Chunk, DocumentMeta, SearchFilters, council_matches
 from index.search import Searcher
-from index.store import faiss_id, lexical_text
+from index.store import faiss_id
 
 EVIDENCE_BAR = 0.75  # measure_bar's 0.9 quantile on ../shared/corpora/ofsted-ilacs; see eval/PROGRESS.md
 PER_DOCUMENT = 1  # at most this many passages per later document: a second one was wrong in 11 of 25 judged links

@@ -11,10 +11,11 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 from contextlib import closing
-from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel
+
+from bot.sqlite_file import SQLiteFile
 
 from bot.answering import QueryError, clean_query
 
@@ -52,17 +53,10 @@ def _key(topic: str) -> str:
     return topic.casefold()
 
 
-class WatchStore:
+class WatchStore(SQLiteFile):
     """One SQLite file; each call opens its own connection, so worker threads can share the store."""
 
-    def __init__(self, path: Path):
-        self.path = path
-
-    def _connect(self) -> sqlite3.Connection:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        connection = sqlite3.connect(self.path)
-        connection.executescript(_SCHEMA)
-        return connection
+    schema = _SCHEMA
 
     def add(self, kind: SubscriberKind, subscriber: str, topic: str) -> tuple[Watch, bool]:
         """The watch, and whether it is new (the same topic again returns the one already kept)."""

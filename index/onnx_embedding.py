@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Sequence
 
 import numpy as np
-from tokenizers import Encoding, Tokenizer
+from tokenizers import Encoding
 
 from index.embedding import DEFAULT_MODEL, counting_tokenizer, resolve_model_path
 from index.errors import EngineError

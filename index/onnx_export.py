@@ -19,6 +19,7 @@ from pathlib import Path
 from pydantic import BaseModel, ValidationError
 
 from index.errors import EngineError
+from index.hashing import sha256_file
 
 RECIPE = 1  # raise when the export below changes, so cached exports are made again
 OPSET = 17
@@ -43,14 +44,6 @@ class OnnxExport(BaseModel):
 
     def path(self, cache_dir: Path) -> Path:
         return cache_dir / self.onnx_file
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def ensure_export(model_dir: Path, cache_dir: Path, label: str) -> OnnxExport:
@@ -87,7 +80,7 @@ def _weight_stamps(model_dir: Path, known: dict[str, FileStamp]) -> dict[str, Fi
         if old is not None and (old.size, old.mtime_ns) == (stat.st_size, stat.st_mtime_ns):
             stamps[name] = old
         else:
-            stamps[name] = FileStamp(size=stat.st_size, mtime_ns=stat.st_mtime_ns, sha256=sha256_of(path))
+            stamps[name] = FileStamp(size=stat.st_size, mtime_ns=stat.st_mtime_ns, sha256=sha256_file(path))
     return stamps
 
 
@@ -113,7 +106,7 @@ def _export(model_dir: Path, cache_dir: Path, record_path: Path) -> OnnxExport:
     try:
         os.chmod(temporary, 0o644)  # mkstemp makes it private; whoever runs the bot reads it
         _trace(model_dir, Path(temporary))
-        onnx_sha256 = sha256_of(Path(temporary))
+        onnx_sha256 = sha256_file(Path(temporary))
         onnx_file = f"{record_path.stem}-{onnx_sha256[:16]}.onnx"
         _fsync(Path(temporary))
         os.replace(temporary, cache_dir / onnx_file)

@@ -26,6 +26,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from index.chunking import ChunkerConfig
 from index.errors import IndexUnavailable
+from index.hashing import sha256_file
 from index.improvements import AreasFile
 from index.lexical import LexicalIndex
 from index.models import Chunk, DocumentMeta, SearchFilters, council_matches
@@ -78,14 +79,6 @@ class IndexManifest(BaseModel):
 def faiss_id(chunk_id: str) -> int:
     """Passage ids are 12 hex digits, so they map to FAISS's int64 ids without a lookup table."""
     return int(chunk_id, 16)
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 class StoredDocument(BaseModel):

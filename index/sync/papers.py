@@ -8,7 +8,6 @@ absent from the sync state, tried again next time.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import uuid
@@ -16,6 +15,7 @@ import zipfile
 from pathlib import Path
 
 from index.errors import DocumentError
+from index.hashing import sha256_file
 from index.indexer import corpus_files
 from index.parsing import SUPPORTED_SUFFIXES, parse_file
 from index.sync.state import STATE_DIR, HeldPaper
@@ -98,14 +98,6 @@ def write_incoming(corpus: Path, data: bytes) -> Path:
     return path
 
 
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 class Holdings:
     """Which bytes the corpus already holds, by hash, so the same paper under another address is not stored twice.
 
@@ -122,7 +114,7 @@ class Holdings:
             self._by_hash = {paper.sha256: paper.source for paper in self.held.values()
                              if (self.corpus / paper.source).is_file()}
             for path in corpus_files(self.corpus):
-                self._by_hash.setdefault(sha256_of(path), path.relative_to(self.corpus).as_posix())
+                self._by_hash.setdefault(sha256_file(path), path.relative_to(self.corpus).as_posix())
         return self._by_hash.get(sha256)
 
     def add(self, sha256: str, source: str) -> None:

@@ -16,13 +16,14 @@ from pathlib import Path
 from tqdm import tqdm
 
 from index.errors import DocumentError
+from index.hashing import sha256_file
 from index.sync.http import Download, FetchError, Fetcher
 from index.sync.minutes import minuted_items, minutes_html, minutes_title
 from index.sync.models import (AddedPaper, FailedPaper, LinkedDoc, Meeting, Paper, SyncReport, SyncRequest,
                                is_cancelled)
 from index.sync.moderngov import ModernGov, ModernGovError, meeting_page
 from index.sync.papers import (Holdings, LandingError, checked, clear_incoming, file_suffix, incoming_file,
-                               move_into_corpus, predicted_source, sha256_of, slug, target_source, write_incoming)
+                               move_into_corpus, predicted_source, slug, target_source, write_incoming)
 from index.sync.state import HeldPaper, SyncState, load_state, save_state, sync_lock, write_manifest
 
 _DRAFT = re.compile(r"\bdraft\b", re.IGNORECASE)
@@ -182,7 +183,7 @@ def _fetch(fetcher: Fetcher, corpus: Path, paper: Paper) -> Download:
     if paper.content is None:
         return fetcher.download(paper.url, incoming_file(corpus))
     path = write_incoming(corpus, paper.content)
-    return Download(path=path, sha256=sha256_of(path), size=len(paper.content), content_type="text/html",
+    return Download(path=path, sha256=sha256_file(path), size=len(paper.content), content_type="text/html",
                     final_url=paper.url)
 
 
