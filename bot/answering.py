@@ -16,7 +16,7 @@ from pydantic import BaseModel
 from bot.conversation import Context, carried_line, follow_up
 from bot.grade_answers import asks_about_grade, grade_lead
 from bot.rendering import display_date, ends_sentence, iso_date, no_evidence_line, not_covered, render_answer
-from bot.timeline_answers import asks_about_visits, asks_before_that, timeline_lead, visit_before
+from bot.timeline_answers import asks_about_visits, asks_before_that, event_named, timeline_lead, visit_before
 from index.lexical import analyse
 from index.models import Chunk, DocumentMeta, SearchFilters, SearchHit, council_matches
 from index.store import IndexStore, faiss_id
@@ -129,6 +129,8 @@ class Answerer:
         lead, event, citations = (None, None, []) if unmentioned else self._lead(question, intent, council, terms,
                                                                                  context)
         chosen = [] if unmentioned else self._relevant(hits)
+        if event is None and self.timeline is not None:  # 'the July 2023 visit', for a later 'and the one before?'
+            event = event_named(text, intent.years, self.timeline(self.today(), council), council)
         understood = carried_line(asked.carried) or understood_line(intent, filters)
         following = Context(council=council, years=intent.years, date_from=intent.date_from, date_to=intent.date_to,
                             topic=text, event_id=event.id if event else None)

@@ -8,6 +8,7 @@ other passage.
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import re
 from typing import Callable
@@ -176,6 +177,29 @@ def timeline_lead(question: str, timeline: Timeline, council: str | None = None,
     if last is not None:
         return f"No upcoming visit is recorded in the documents ({_known_on(timeline)}). {last[0]}", last[1]
     return None
+
+
+_MONTHS = {name: number for number, name in enumerate(
+    ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november",
+     "december"), start=1)}
+_MONTH = re.compile(r"\b(" + "|".join(_MONTHS) + r")\b", re.IGNORECASE)
+
+
+def event_named(question: str, years: tuple[int, ...], timeline: Timeline,
+                council: str | None = None) -> VisitEvent | None:
+    """The visit a question names by kind and time ('the July 2023 monitoring visit'), so that 'and the one before
+    that?' can follow it even when the question was not about timing; None unless exactly that is clear."""
+    kind = _wanted_kind(question)
+    if kind is None or not years:
+        return None
+    months = [_MONTHS[m.lower()] for m in _MONTH.findall(question)] or [None]
+    wanted = [(dt.date(year, month or 1, 1),
+               dt.date(year, month, calendar.monthrange(year, month)[1]) if month else dt.date(year, 12, 31))
+              for year in years for month in months]
+    known = timeline.past + timeline.upcoming + timeline.unconfirmed
+    named = [e for e in known if e.kind == kind and (council is None or council_matches(council, e.council))
+             and e.start and e.end and any(ranges_overlap(e.start, e.end, start, end) for start, end in wanted)]
+    return latest(named) if len(named) == 1 or months != [None] else None
 
 
 def visit_before(event: VisitEvent, timeline: Timeline) -> tuple[str, VisitEvent | None]:

@@ -72,3 +72,10 @@ def test_a_follow_up_says_what_it_carried(seed_services):
     assert second.answer.startswith("Still about Bury Council.")
     assert all(c.council == "Bury Council" for c in second.citations)
     assert seed_services.answerer.ask("and care leavers?").understood is None
+
+
+def test_the_visit_before_one_named_by_month_and_kind(seed_services):
+    first = seed_services.answerer.ask("What did the July 2023 monitoring visit in Nottingham focus on?")
+    assert first.context.event_id
+    second = seed_services.answerer.ask("And the one before that?", context=first.context)
+    assert second.lead.splitlines()[-1].startswith("Before that:") and "Feb 2023" in second.lead
