@@ -34,7 +34,7 @@ from bot.feedback import FeedbackStore
 from bot.gaps import group_gaps, nearest_topic
 from bot.progress import AreaProgress, ProgressError
 from bot.rendering import (
-    citation_line, comparison_sections, comparison_title, display_date, document_line, gap_lines, index_summary, joined,
+    areas_line, citation_line, comparison_sections, comparison_title, display_date, document_line, gap_lines, index_summary, joined,
     new_paper_line, progress_sections, progress_title, quotes_text, source_line, term_line, unknown_term, watch_line,
 )
 from bot.services import Services
@@ -45,6 +45,7 @@ from index.glossary import Glossary, GlossaryEntry
 from index.lexical import analyse
 from index.models import DOC_TYPES, Chunk, DocumentMeta, SearchFilters
 from index.store import IndexStore
+from index.visits import VisitEvent
 
 log = logging.getLogger(__name__)
 
@@ -559,12 +560,21 @@ class Handlers:
     def _visits_page(self, query: VisitsQuery, page: int | None) -> Reply:
         store = self.services.store  # one generation for the events and their passages' dates, even mid-reindex
         timeline = self.services.timeline(query.as_of, query.council, query.include_past, store=store)
-        sections = timeline_sections(timeline, lambda chunk_id: self.services.passage_date(chunk_id, store))
+        sections = timeline_sections(timeline, lambda chunk_id: self.services.passage_date(chunk_id, store),
+                                     self._areas_looked_at)
         fields, buttons, paging = self._page(query, "visits", sections, page)
         scope = f" — {query.council}" if query.council else ""
         return Reply(title=f"Inspections and visits{scope}", fields=fields, buttons=buttons,
                      footer=joined(paging, "Dates as the documents put them. "
                                    "/quote ID shows the passage an event comes from."))
+
+    def _areas_looked_at(self, event: VisitEvent) -> str | None:
+        """'looked at areas 2 and 5 of the 29 Oct 2018 inspection (/progress)', where the visit's focus says so."""
+        try:
+            found = self.services.tracker.areas_looked_at(event.council, event.start, event.focus)
+        except EngineError:  # no index areas (an index from before the tracker): the line stands without them
+            return None
+        return areas_line(*found) if found else None
 
     def _page(self, query: PagedQuery, action: ButtonAction, sections: list[tuple[str, list[str]]],
               page: int | None) -> tuple[list[Field], list[Button], str | None]:

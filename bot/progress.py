@@ -43,6 +43,9 @@ _OFSTED_SECTIONS = ("what needs to improve", "areas for improvement", "area for 
                     "areas for priority action")
 
 
+LOOKED_AT = 0.5  # share of a visit focus's rare words an area must hold to be one the visit looked at
+
+
 class ProgressError(ValueError):
     """A request the tracker cannot answer as asked; the message says what to do instead."""
 
@@ -167,6 +170,20 @@ class Tracker:
                  if is_inspection(self.store.document(doc_id), areas)]
         found = [meta for meta in found if council is None or council_matches(council, meta.council)]
         return sorted(found, key=lambda meta: (meta.date or dt.date.min, meta.doc_id))
+
+    def areas_looked_at(self, council: str | None, before: dt.date | None,
+                        focus: str | None) -> tuple[DocumentMeta, list[int]] | None:
+        """The areas (numbered from 1, as /progress lists them) of the council's last inspection before a visit that
+        the visit's stated focus speaks to: each must hold most of the focus's rare words (or a glossary synonym)."""
+        if not (council and before and focus):
+            return None
+        earlier = [meta for meta in self.inspections(council) if meta.date and meta.date < before]
+        if not earlier:
+            return None
+        words = self.searcher.query_words(focus)
+        areas = self._corrected_areas().get(earlier[-1].doc_id, [])
+        looked_at = [n for n, area in enumerate(areas, start=1) if words.text_coverage(area.text) >= LOOKED_AT]
+        return (earlier[-1], looked_at) if looked_at else None
 
     def _councils_with_inspections(self) -> list[str]:
         return sorted({meta.council for meta in self.inspections() if meta.council})

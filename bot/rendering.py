@@ -172,6 +172,13 @@ def progress_sections(report: ProgressReport, numbered: list[tuple[int, AreaProg
                                               or [no_evidence_line(since)])]) for n, area in numbered]
 
 
+def areas_line(inspection: DocumentMeta, numbers: list[int]) -> str:
+    """'looked at areas 2 and 5 of the 29 Oct 2018 inspection (/progress)': a visit tied to what Ofsted asked for."""
+    listed = " and ".join([", ".join(map(str, numbers[:-1])), str(numbers[-1])] if len(numbers) > 1 else [str(numbers[0])])
+    return (f"looked at area{'s' if len(numbers) > 1 else ''} {listed} of the {display_date(inspection)} inspection "
+            f"(/progress)")
+
+
 def no_evidence_line(since: str) -> str:
     """What an area that no later document speaks to says: 'no later evidence in the documents since 21 May 2026'."""
     return f"no later evidence in the documents since {since}"

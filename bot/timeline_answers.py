@@ -227,14 +227,21 @@ def event_sources(event: VisitEvent, dated: Callable[[str], str]) -> str:
                      for (title, date), ids in passages.items()) or "added by staff in visits.toml"
 
 
-def timeline_sections(timeline: Timeline, dated: Callable[[str], str]) -> list[tuple[str, list[str]]]:
+def timeline_sections(timeline: Timeline, dated: Callable[[str], str],
+                      looked_at: Callable[[VisitEvent], str | None] = lambda _: None) -> list[tuple[str, list[str]]]:
     """The timeline as titled lists of lines, the same for the console, Discord and the command line.
 
-    `dated(chunk_id)` gives the date of the document a passage is from, as precisely as it is known. Every
-    line names its event's council; titles say the view is of the documents as known on the as-of day.
+    `dated(chunk_id)` gives the date of the document a passage is from, as precisely as it is known; `looked_at`
+    names the areas for improvement an event looked at, where its stated focus says so. Every line names its
+    event's council; titles say the view is of the documents as known on the as-of day.
     """
     as_of = format_date(timeline.as_of)
-    line = lambda e: f"{describe(e)}{' [curated]' if e.curated else ''} — {event_sources(e, dated)}"  # noqa: E731
+
+    def line(e: VisitEvent) -> str:
+        areas = looked_at(e)
+        return (f"{describe(e)}{' [curated]' if e.curated else ''}{f' ({areas})' if areas else ''} — "
+                f"{event_sources(e, dated)}")
+
     sections = []
     if timeline.include_past:
         sections.append((f"Before {as_of}, oldest first", [line(e) for e in timeline.past]))

@@ -186,3 +186,17 @@ def test_a_progress_question_on_no_listed_area_is_answered_from_passages(tracker
                         progress=lambda council, inspection: tracker.progress(council, inspection))
     answer = answerer.ask("Has Bradford improved its dog walking rota since the 2018 inspection?")
     assert "asked Bradford to improve" not in (answer.lead or "")
+
+
+def test_a_visit_is_tied_to_the_areas_its_focus_speaks_to(tracker):
+    from bot.rendering import areas_line
+
+    found = tracker.areas_looked_at("Bradford", dt.date(2019, 6, 1), "the sufficiency of placements for children in care")
+    assert found is not None
+    inspection, numbers = found
+    areas = tracker.progress("Bradford", B2018).areas
+    assert inspection.doc_id == B2018 and numbers
+    assert all("sufficiency" in areas[n - 1].text for n in numbers)
+    assert areas_line(inspection, [2, 5]) == "looked at areas 2 and 5 of the 29 Oct 2018 inspection (/progress)"
+    assert tracker.areas_looked_at("Bradford", dt.date(2018, 1, 1), "sufficiency") is None  # no inspection before
+    assert tracker.areas_looked_at("Bradford", dt.date(2019, 6, 1), None) is None
