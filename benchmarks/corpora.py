@@ -22,7 +22,8 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.common import BENCH, REAL_CORPUS, memory, size_label
-from index.store import CURRENT, IndexStore, StoredDocument, write_generation
+from index.generations import write_generation
+from index.store import CURRENT, IndexStore, StoredDocument
 
 SYNTHETIC_COSINE = 0.9
 

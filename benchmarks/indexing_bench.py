@@ -69,9 +69,10 @@ def throughput(embedder, target_passages: int = 2500, repeats: int = 3) -> dict:
 
 
 def update(embedder, target_passages: int = 10_000, repeats: int = 5, label: str = "10k") -> dict:
+    from index import generations
     from index import indexer as indexer_module
-    from index import store as store_module
     from index.indexer import Indexer
+    from index.lexical import LexicalIndex
 
     source_corpus, source_index = subset_index(target_passages, embedder) if label != "real" else (None, None)
     base = BENCH / f"update-{label}"
@@ -96,9 +97,9 @@ def update(embedder, target_passages: int = 10_000, repeats: int = 5, label: str
     for name in ("_vectors", "_dense"):
         wrap_timer(indexer, name, stages)
     originals = {}
-    for module, name in ((indexer_module, "write_generation"), (store_module.LexicalIndex, "build"),
-                         (indexer_module, "calibrate"), (store_module, "_write_passages"),
-                         (store_module, "sha256_file"), (store_module, "_fsync_tree")):
+    for module, name in ((indexer_module, "write_generation"), (LexicalIndex, "build"),
+                         (indexer_module, "calibrate"), (generations, "_write_passages"),
+                         (generations, "sha256_file"), (generations, "_fsync_tree")):
         originals[(module, name)] = vars(module)[name]  # the raw attribute (a classmethod stays one)
         _wrap_global(module, name, stages)
     try:

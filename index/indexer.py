@@ -24,8 +24,8 @@ from index.glossary import Glossary
 from index.search import Searcher
 from index.visits import VisitEvent, extract_events
 from index.improvements import AREAS_VERSION, AreasFile, extract_areas
-from index.store import (AREAS, COUNCILS, FORMAT, VECTORS, VISITS, IndexStore, StoredDocument, faiss_id, remove_stale_generations,
-                         write_generation)
+from index.generations import FORMAT, remove_stale_generations, write_generation
+from index.store import AREAS, COUNCILS, VECTORS, VISITS, IndexStore, StoredDocument, faiss_id
 from index.vectors import VectorIndex
 
 Progress = Callable[[str], None]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 
 from bot.conversation import Context, Conversations, follow_up
 from index.models import DocumentMeta

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from index import generations
 from index import store as store_module
 from index.chunking import ChunkerConfig
 from index.errors import IndexUnavailable
@@ -187,8 +188,8 @@ def test_a_new_index_format_recuts_every_document_but_embeds_only_new_passages(b
         return units + [chunking._Unit(last.start, last.end, "Again", "para extra", last.members, False)]
 
     monkeypatch.setattr(chunking, "_units", one_more_passage)
-    monkeypatch.setattr(indexer_module, "FORMAT", store_module.FORMAT + 1)
-    monkeypatch.setattr(store_module, "FORMAT", store_module.FORMAT + 1)
+    monkeypatch.setattr(indexer_module, "FORMAT", generations.FORMAT + 1)
+    monkeypatch.setattr(generations, "FORMAT", generations.FORMAT + 1)
     report = Indexer(embedder).run(corpus, index_dir)
     after = _chunk_ids(index_dir)
     assert report.changed == sorted(before) and report.unchanged == 0
