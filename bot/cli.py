@@ -19,7 +19,7 @@ from bot.feedback import FeedbackStore
 from bot.gaps import group_gaps, nearest_topic
 from bot.handlers import Handlers, Reply, define_term, find_passage, newest_first, parse_date, parse_filters
 from bot.progress import ProgressError, Tracker
-from bot.rendering import index_summary, iso_date, source_line, watch_line
+from bot.rendering import error_text, index_summary, iso_date, source_line, watch_line
 from bot.services import Services
 from bot.settings import load_settings
 from index.errors import EngineError
@@ -199,7 +199,7 @@ class Cli:
             except json.JSONDecodeError as error:
                 self.emit({"id": None, "error": f"line {number} is not JSON ({error.msg})"})
             except (QueryError, EngineError) as error:
-                self.emit({"id": request_id, "error": str(error)})
+                self.emit({"id": request_id, "error": error_text(error)})
         return 0
 
     def _print_search(self, payload: dict) -> None:
@@ -376,7 +376,7 @@ def main(argv: list[str] | None = None) -> int:
         cli = Cli(Services(settings))
         return getattr(cli, args.command)(args)
     except (QueryError, EngineError) as error:
-        print(f"error: {error}", file=sys.stderr)
+        print(f"error: {error_text(error)}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130

@@ -34,7 +34,7 @@ from bot.feedback import FeedbackStore
 from bot.gaps import group_gaps, nearest_topic
 from bot.progress import AreaProgress, ProgressError
 from bot.rendering import (
-    areas_line, citation_line, comparison_sections, comparison_title, display_date, document_line, gap_lines, index_summary, joined,
+    areas_line, citation_line, error_text, comparison_sections, comparison_title, display_date, document_line, gap_lines, index_summary, joined,
     new_paper_line, progress_sections, progress_title, quotes_text, source_line, term_line, unknown_term, watch_line,
 )
 from bot.services import Services
@@ -286,7 +286,7 @@ def failure(error: BaseException) -> Reply:
     elif isinstance(error, EngineError):  # a known state (no index, a bad setting), already one clear line
         log.info("reference %s: %s", reference, error)
         log.debug("reference %s: where it was raised", reference, exc_info=error)
-        text = f"Sorry: {error}. Staff can find the details in the log under reference {reference}."
+        text = f"Sorry: {error_text(error)}. Staff can find the details in the log under reference {reference}."
     else:
         log.error("reference %s: %s", reference, type(error).__name__, exc_info=error)
         text = ("Sorry: something went wrong on my side. "

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Callable
 
+from index.errors import IndexUnavailable
 from index.models import DatePrecision, DocumentMeta
 
 if TYPE_CHECKING:
@@ -177,6 +178,15 @@ def areas_line(inspection: DocumentMeta, numbers: list[int]) -> str:
     listed = " and ".join([", ".join(map(str, numbers[:-1])), str(numbers[-1])] if len(numbers) > 1 else [str(numbers[0])])
     return (f"looked at area{'s' if len(numbers) > 1 else ''} {listed} of the {display_date(inspection)} inspection "
             f"(/progress)")
+
+
+def error_text(error: BaseException) -> str:
+    """An engine error as people read it: where the engine says the index must be built or rebuilt, the command that
+    does it is added here (the engine names no command of ours)."""
+    if isinstance(error, IndexUnavailable):
+        command = "python -m bot index" + (" --rebuild" if error.rebuild else "")
+        return f"{error} (`{command}`, or /reindex in Discord)"
+    return str(error)
 
 
 def no_evidence_line(since: str) -> str:

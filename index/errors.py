@@ -12,7 +12,7 @@ class EngineError(Exception):
 class DocumentError(EngineError):
     """A corpus file that cannot be read; it is skipped and everything else still indexes."""
 
-    def __init__(self, path: Path | str, problem: str, hint: str = "fix or remove the file, then re-run `index`"):
+    def __init__(self, path: Path | str, problem: str, hint: str = "fix or remove the file, then index again"):
         self.path = str(path)
         self.problem = problem
         super().__init__(f"{self.path}: {problem}; {hint}")
@@ -23,4 +23,9 @@ class ManifestError(EngineError):
 
 
 class IndexUnavailable(EngineError):
-    """No usable index: missing, torn, or built with another model."""
+    """No usable index: missing, torn, or built with another model. The engine names no command: each adapter adds
+    how to build (`rebuild=False`) or rebuild the index in its own terms."""
+
+    def __init__(self, message: str, rebuild: bool = True):
+        self.rebuild = rebuild
+        super().__init__(message)

@@ -124,7 +124,7 @@ class IndexStore:
         if model is not None and manifest.model != model:
             raise IndexUnavailable(
                 f"the index in {index_dir} was built with model '{manifest.model}', not '{model}'; "
-                "rebuild it with `python -m bot index --rebuild`"
+                "rebuild it"
             )
         if verify:
             _verify_seal(folder, manifest)
@@ -133,7 +133,7 @@ class IndexStore:
             return cls(folder, manifest)
         except (sqlite3.Error, RuntimeError, OSError, ValueError) as error:
             raise IndexUnavailable(
-                f"the index in {index_dir} cannot be read ({error}); rebuild it with `python -m bot index --rebuild`"
+                f"the index in {index_dir} cannot be read ({error}); rebuild it"
             ) from error
 
     def close(self) -> None:
@@ -286,14 +286,14 @@ def matches(meta: DocumentMeta, filters: SearchFilters) -> bool:
 def current_generation(index_dir: Path) -> Path:
     pointer = index_dir / CURRENT
     if not pointer.is_file():
-        raise IndexUnavailable(f"no index in {index_dir}; build one with `python -m bot index`")
+        raise IndexUnavailable(f"no index in {index_dir}; build one", rebuild=False)
     try:
         name = pointer.read_text(encoding="utf-8").strip()
     except (OSError, UnicodeDecodeError):
         name = ""  # a torn or garbled pointer names no generation
     folder = index_dir / name
     if not _GENERATION.fullmatch(name) or not folder.is_dir():
-        raise IndexUnavailable(f"the index in {index_dir} is incomplete; rebuild it with `python -m bot index --rebuild`")
+        raise IndexUnavailable(f"the index in {index_dir} is incomplete; rebuild it")
     return folder
 
 
@@ -303,7 +303,7 @@ def _read_manifest(folder: Path) -> IndexManifest:
     except (OSError, ValidationError, UnicodeDecodeError) as error:
         raise IndexUnavailable(
             f"the index manifest in {folder} is unreadable ({type(error).__name__}); "
-            "rebuild it with `python -m bot index --rebuild`"
+            "rebuild it"
         ) from error
 
 
@@ -323,7 +323,7 @@ def _verify_seal(folder: Path, manifest: IndexManifest) -> None:
     if hashlib.sha256(draft).hexdigest() != manifest.manifest_sha256:
         raise IndexUnavailable(
             f"the index manifest {folder / MANIFEST} is corrupted (its seal does not match); "
-            "rebuild it with `python -m bot index --rebuild`"
+            "rebuild it"
         )
 
 
@@ -333,5 +333,5 @@ def _verify_checksums(folder: Path, manifest: IndexManifest) -> None:
         if not path.is_file() or sha256_file(path) != expected:
             raise IndexUnavailable(
                 f"index file {path} is missing or corrupted (checksum mismatch); "
-                "rebuild it with `python -m bot index --rebuild`"
+                "rebuild it"
             )

@@ -50,7 +50,7 @@ def _read_bytes(path: Path, max_bytes: int) -> bytes:
         size = path.stat().st_size
         if size > max_bytes:
             problem = f"file is {size:,} bytes, over the {max_bytes:,}-byte limit"
-            raise DocumentError(path, problem, hint="split it or raise the limit, then re-run `index`")
+            raise DocumentError(path, problem, hint="split it or raise the limit, then index again")
         if size == 0:
             raise DocumentError(path, "empty file (0 bytes)")
         with path.open("rb") as handle:

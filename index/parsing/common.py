@@ -47,7 +47,7 @@ def decode(path: Path, data: bytes) -> str:
             offset = skip + exc.start
             either = " or Windows-1252" if encoding == "utf-8" and not _has_utf8_sequence(data) else ""
             problem = f"not valid {label}{either}: byte 0x{data[offset]:02X} at offset {offset}"
-            raise DocumentError(path, problem, hint="re-save it as UTF-8, then re-run `index`") from exc
+            raise DocumentError(path, problem, hint="re-save it as UTF-8, then index again") from exc
     if "\x00" in text:
         raise DocumentError(path, f"binary content, not text: NUL character in {label} text")
     return text

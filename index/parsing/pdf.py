@@ -45,7 +45,7 @@ def _parse(path: Path, data: bytes) -> list[Line]:
     """Empty password first: many council PDFs are 'encrypted' only to stop editing, and open without one."""
     reader = pypdf.PdfReader(io.BytesIO(data))
     if reader.is_encrypted and not reader.decrypt(""):
-        hint = "save a copy without the password, then re-run `index`"
+        hint = "save a copy without the password, then index again"
         raise DocumentError(path, "PDF is encrypted with a password", hint=hint)
     pages = [_page_lines(page.extract_text()) for page in reader.pages]
     return [Line(text=text) for text in _join_pages(_without_furniture(pages))]

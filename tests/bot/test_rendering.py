@@ -33,3 +33,14 @@ def test_the_answer_text_is_lead_then_numbered_quotes_then_sources():
     answer = Answer(question="q", found=True, answer="", lead="Next on the timeline.", citations=[citation])
     assert render_answer(answer, {"d1": META}.__getitem__) == (
         "Next on the timeline.\n\n“The visit took place.” [1]\n\nSources:\n[1] " + source_line(META, "para 3.1"))
+
+
+def test_an_index_error_gets_the_command_that_builds_or_rebuilds_the_index():
+    from bot.rendering import error_text
+    from index.errors import IndexUnavailable
+
+    assert error_text(IndexUnavailable("no index in var/index; build one", rebuild=False)) == (
+        "no index in var/index; build one (`python -m bot index`, or /reindex in Discord)")
+    assert error_text(IndexUnavailable("the index in var/index is incomplete; rebuild it")).endswith(
+        "(`python -m bot index --rebuild`, or /reindex in Discord)")
+    assert error_text(ValueError("plain")) == "plain"

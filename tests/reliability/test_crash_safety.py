@@ -27,6 +27,7 @@ from pathlib import Path
 import pytest
 
 from bot.answering import Answerer, fold
+from bot.rendering import error_text
 from index.errors import IndexUnavailable
 from index.indexer import corpus_files
 from index.search import Searcher
@@ -128,7 +129,7 @@ def live_state(index_dir: Path, embedder, before: dict, after: dict) -> str:
     try:
         store = IndexStore.open(index_dir, model=embedder.name)
     except IndexUnavailable as error:
-        return f"unavailable: {error}"
+        return f"unavailable: {error_text(error)}"  # as a person reads it: the engine's line with the command to run
     try:
         hashes = store.manifest.file_hashes
         state = "before" if hashes == before else "after" if hashes == after else "a mix of both"
@@ -309,7 +310,7 @@ def test_torn_or_corrupted_index_files_are_refused_with_how_to_rebuild(tmp_path,
         try:
             store = IndexStore.open(work, model=embedder.name)
         except IndexUnavailable as error:
-            message = str(error)
+            message = error_text(error)  # the engine's line, with the command the bot adds to it
             if "python -m bot index" not in message or "\n" in message:
                 untold.append(f"{label}: {message}")
             else:
