@@ -16,7 +16,8 @@ from pydantic import BaseModel
 from bot.conversation import Context, carried_line, follow_up
 from bot.grade_answers import asks_about_grade, grade_lead
 from bot.rendering import display_date, ends_sentence, iso_date, no_evidence_line, not_covered, render_answer
-from bot.timeline_answers import asks_about_visits, asks_before_that, event_named, timeline_lead, visit_before
+from bot.timeline_answers import (asks_about_visits, asks_before_that, event_named, names_a_visit, timeline_lead,
+                                  visit_before)
 from index.lexical import analyse
 from index.models import Chunk, DocumentMeta, SearchFilters, SearchHit, council_matches
 from index.store import IndexStore, faiss_id
@@ -129,8 +130,8 @@ class Answerer:
         lead, event, citations = (None, None, []) if unmentioned else self._lead(question, intent, council, terms,
                                                                                  context)
         chosen = [] if unmentioned else self._relevant(hits)
-        if event is None and self.timeline is not None:  # 'the July 2023 visit', for a later 'and the one before?'
-            event = event_named(text, intent.years, self.timeline(self.today(), council), council)
+        if event is None and self.timeline is not None and names_a_visit(text, intent.years):
+            event = event_named(text, intent.years, self.timeline(self.today(), council), council)  # for 'and before?'
         understood = carried_line(asked.carried) or understood_line(intent, filters)
         following = Context(council=council, years=intent.years, date_from=intent.date_from, date_to=intent.date_to,
                             topic=text, event_id=event.id if event else None)
@@ -254,17 +255,17 @@ class Answerer:
         store = self.searcher.store
         coverage = {hit.chunk.chunk_id: hit.coverage for hit in pool}
         for citation in cited:
-            if any(_later_on_point(store, citation, other) for other in cited):
+            if any(_later_on_point(store, citation, other.doc_id, other.chunk_id) for other in cited):
                 continue
             for hit in pool:
                 if (hit.chunk.chunk_id in {c.chunk_id for c in cited} or hit.relevance < self.min_relevance
-                        or hit.coverage < coverage.get(citation.chunk_id, 1.0) - _COVERAGE_SLACK):
+                        or hit.coverage < coverage.get(citation.chunk_id, 1.0) - _COVERAGE_SLACK
+                        or not _later_on_point(store, citation, hit.document.doc_id, hit.chunk.chunk_id)):
                     continue
-                later = _citation(len(cited) + 1, hit.document, hit.chunk,
-                                  best_excerpt(hit.chunk.text, terms, min(budget, self.max_quote_chars // 3)))
-                if (later.quote and ends_sentence(later.quote) and len(later.quote) <= budget
-                        and _later_on_point(store, citation, later)):
-                    return [later.model_copy(update={"later_than": citation.n})]
+                quote = best_excerpt(hit.chunk.text, terms, min(budget, self.max_quote_chars // 3))
+                if quote and ends_sentence(quote) and len(quote) <= budget:
+                    return [_citation(len(cited) + 1, hit.document, hit.chunk, quote).model_copy(
+                        update={"later_than": citation.n})]
         return []
 
     def _not_covered(self, hits: list[SearchHit], unmentioned: list[GlossaryEntry]) -> str:
@@ -276,13 +277,13 @@ _COVERAGE_SLACK = 0.1
 _SAME_POINT = 0.6  # cosine between two passages above which they speak to the same point
 
 
-def _later_on_point(store: IndexStore, older: Citation, other: Citation) -> bool:
-    """`other` is from a later paper of the same council, and its passage says something close to `older`'s."""
-    first, second = store.document(older.doc_id), store.document(other.doc_id)
+def _later_on_point(store: IndexStore, older: Citation, doc_id: str, chunk_id: str) -> bool:
+    """The passage `chunk_id` is from a later paper of the same council, and says something close to `older`'s."""
+    first, second = store.document(older.doc_id), store.document(doc_id)
     if not (first.date and second.date and second.date > first.date and council_matches(first.council, second.council)):
         return False
-    vectors = store.vectors_by_id([faiss_id(older.chunk_id), faiss_id(other.chunk_id)])
-    return float(vectors[faiss_id(older.chunk_id)] @ vectors[faiss_id(other.chunk_id)]) >= _SAME_POINT
+    vectors = store.vectors_by_id([faiss_id(older.chunk_id), faiss_id(chunk_id)])
+    return float(vectors[faiss_id(older.chunk_id)] @ vectors[faiss_id(chunk_id)]) >= _SAME_POINT
 
 
 def _citation(n: int, meta: DocumentMeta, chunk: Chunk, quote: str) -> Citation:

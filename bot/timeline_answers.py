@@ -185,6 +185,11 @@ _MONTHS = {name: number for number, name in enumerate(
 _MONTH = re.compile(r"\b(" + "|".join(_MONTHS) + r")\b", re.IGNORECASE)
 
 
+def names_a_visit(question: str, years: tuple[int, ...]) -> bool:
+    """Whether a question names a kind of visit and a year: only then is the timeline built to find it."""
+    return bool(years) and _wanted_kind(question) is not None
+
+
 def event_named(question: str, years: tuple[int, ...], timeline: Timeline,
                 council: str | None = None) -> VisitEvent | None:
     """The visit a question names by kind and time ('the July 2023 monitoring visit'), so that 'and the one before

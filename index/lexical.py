@@ -6,6 +6,7 @@ alone, since importing bm25s (and scipy with it) took half a second of every col
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
@@ -29,6 +30,12 @@ _stemmer = Stemmer.Stemmer("english")
 BM25_K1 = 1.5
 BM25_B = 0.5
 _ARRAYS = ("data", "indices", "indptr")
+
+
+@functools.lru_cache(maxsize=20_000)
+def terms_of(text: str) -> frozenset[str]:
+    """The distinct analysed words of a text, remembered: the same passages are measured question after question."""
+    return frozenset(analyse(text))
 
 
 def analyse(text: str) -> list[str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from typing import Literal
 
@@ -105,6 +106,7 @@ _GENERIC_COUNCIL_WORDS = frozenset(
 )
 
 
+@functools.lru_cache(maxsize=4096)  # a few hundred councils, compared for every candidate of every question
 def council_words(name: str | None) -> frozenset[str]:
     """Distinctive words of a council name, so 'Nottingham' and 'Nottingham City Council' compare equal."""
     words = frozenset(re.findall(r"[a-z0-9]+", (name or "").casefold().replace("&", " and ")))

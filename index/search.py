@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from index.embedding import TextEncoder
 from index.glossary import Glossary, GlossaryEntry
-from index.lexical import analyse, top_positions
+from index.lexical import analyse, terms_of, top_positions
 from index.models import Chunk, DocumentMeta, SearchFilters, SearchHit
 from index.query import QueryIntent, finder_for, of_year, understand
 from index.store import IndexStore, lexical_text
@@ -53,12 +53,12 @@ class QueryWords(BaseModel):
         """Share of the query's weight whose words (or a synonym of them) the passage and its document's title and
         date contain: 1.0 is all of them. The council's name only counts where the passage itself says it, so a
         question about a swimming pool does not match every paper of Poole."""
-        own = set(analyse(chunk.text))
-        return self._share(set(analyse(lexical_text(meta, chunk))) - (set(analyse(meta.council or "")) - own))
+        own = terms_of(chunk.text)
+        return self._share(terms_of(lexical_text(meta, chunk)) - (terms_of(meta.council or "") - own))
 
     def text_coverage(self, text: str) -> float:
         """The same share for a plain text (an area for improvement, a heading)."""
-        return self._share(set(analyse(text)))
+        return self._share(terms_of(text))
 
     def _share(self, present: set[str]) -> float:
         total = sum(self.weights.values())
@@ -231,9 +231,9 @@ class Searcher:
     def _distinct(self, ranked: Iterable[SearchHit], k: int) -> list[SearchHit]:
         """Keep the best of passages that say the same thing (the same paragraph in two papers)."""
         hits: list[SearchHit] = []
-        kept_words: list[set[str]] = []
+        kept_words: list[frozenset[str]] = []
         for hit in ranked:
-            words = set(analyse(hit.chunk.text))
+            words = terms_of(hit.chunk.text)
             if any(_overlap(words, other) >= self.config.duplicate_overlap for other in kept_words):
                 continue
             hits.append(hit)
