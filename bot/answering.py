@@ -75,6 +75,14 @@ class Answer(BaseModel):
     context: Context | None = None  # what this question was about, for a follow-up
 
 
+def _understood(intent: QueryIntent, filters: SearchFilters | None, carried: list[str]) -> str | None:
+    """What the question was taken to be about, and what a follow-up carried over from the one before."""
+    still = carried_line(carried)
+    if still is None or intent.council is None or intent.council in carried:
+        return still or understood_line(intent, filters)
+    return f"{understood_line(intent, filters)} {still}"  # a council named anew, the rest carried
+
+
 def understood_line(intent: QueryIntent, filters: SearchFilters | None) -> str | None:
     """'Searching Bradford · 2023': what the question was taken to be about, so a wrong guess shows."""
     summary = intent.summary()
@@ -127,12 +135,12 @@ class Answerer:
         council = (filters.council if filters else None) or intent.council
         terms = self._term_weights(text, intent)
         unmentioned = self.searcher.absent_terms(question, intent.filters(filters))
-        lead, event, citations = (None, None, []) if unmentioned else self._lead(question, intent, council, terms,
+        lead, event, citations = (None, None, []) if unmentioned else self._lead(text, intent, council, terms,
                                                                                  context)
         chosen = [] if unmentioned else self._relevant(hits)
         if event is None and self.timeline is not None and names_a_visit(text, intent.years):
             event = event_named(text, intent.years, self.timeline(self.today(), council), council)  # for 'and before?'
-        understood = carried_line(asked.carried) or understood_line(intent, filters)
+        understood = _understood(intent, filters, asked.carried)
         following = Context(council=council, years=intent.years, date_from=intent.date_from, date_to=intent.date_to,
                             topic=text, event_id=event.id if event else None)
         if not chosen and lead is None:

@@ -78,3 +78,11 @@ def test_the_visit_before_one_named_by_month_and_kind(seed_services):
     assert first.context.event_id
     second = seed_services.answerer.ask("And the one before that?", context=first.context)
     assert second.lead.splitlines()[-1].startswith("Before that:") and "Feb 2023" in second.lead
+
+
+def test_a_follow_up_naming_another_council_asks_the_timeline_for_that_council(seed_services):
+    first = seed_services.answerer.ask("When is Bury's next inspection expected?")
+    second = seed_services.answerer.ask("and in Nottingham?", context=first.context)
+    assert second.lead.startswith("Searching Nottingham City Council. Still about the same topic.")
+    assert "Nottingham City Council: a full inspection" in second.lead
+    assert all(c.council == "Nottingham City Council" for c in second.citations)
