@@ -86,8 +86,8 @@ def _understood(intent: QueryIntent, filters: SearchFilters | None, carried: lis
 def understood_line(intent: QueryIntent, filters: SearchFilters | None) -> str | None:
     """'Searching Bradford · 2023': what the question was taken to be about, so a wrong guess shows."""
     summary = intent.summary()
-    explicit = [part for part in ((filters.council if filters else None),) if part and part not in summary]
-    scope = " · ".join(filter(None, (*explicit, summary)))
+    chosen = filters.council if filters and filters.council and filters.council not in summary else None
+    scope = " · ".join(filter(None, (chosen, summary)))
     return f"Searching {scope}." if scope else None
 
 
@@ -133,7 +133,7 @@ class Answerer:
         pool = self.searcher.search(text, k=_POOL, filters=filters, intent=intent)
         hits = pool[:5]
         council = (filters.council if filters else None) or intent.council
-        terms = self._term_weights(text, intent)
+        terms = self.searcher.query_words(text, intent).weights  # by rarity; the council's own name counts for nothing
         unmentioned = self.searcher.absent_terms(question, intent.filters(filters))
         lead, event, citations = (None, None, []) if unmentioned else self._lead(text, intent, council, terms,
                                                                                  context)
@@ -170,7 +170,7 @@ class Answerer:
         if grade is not None:
             return grade.text, None, [_citation(1, grade.document, grade.chunk, grade.quote)] if grade.chunk else []
         if self.progress is not None and council and _ABOUT_PROGRESS.search(question):
-            return (*self._progress_lead(question, intent, council), )
+            return self._progress_lead(question, intent, council)
         return None, None, []
 
     def _progress_lead(self, question: str, intent: QueryIntent,
@@ -199,12 +199,6 @@ class Answerer:
         since = ("Later evidence, oldest first: " + ", ".join(f"[{c.n}]" for c in citations[1:]) + "."
                  if len(citations) > 1 else f"{no_evidence_line(when).capitalize()}.")
         return (f"Ofsted's inspection of {when} asked {report.council} to improve this [1]. {since}", None, citations)
-
-    def _term_weights(self, question: str, intent: QueryIntent) -> dict[str, float]:
-        """The question's words by rarity in this corpus; the council's own name says nothing about the answer."""
-        named = set(analyse(" ".join(filter(None, (intent.council, intent.council_as_typed)))))
-        lexical = self.searcher.store.lexical
-        return {term: lexical.idf(term) for term in analyse(question) if term not in named}
 
     def _timeline_lead(self, question: str, intent: QueryIntent, council: str | None,
                        context: Context | None) -> tuple[str, VisitEvent | None] | None:
