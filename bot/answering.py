@@ -73,6 +73,7 @@ class Answer(BaseModel):
     citations: list[Citation]
     understood: str | None = None
     context: Context | None = None  # what this question was about, for a follow-up
+    searched: str | None = None  # the text searched: the question, with the topic a follow-up carried
 
 
 def _understood(intent: QueryIntent, filters: SearchFilters | None, carried: list[str]) -> str | None:
@@ -142,11 +143,11 @@ class Answerer:
             event = event_named(text, intent.years, self.timeline(self.today(), council), council)  # for 'and before?'
         understood = _understood(intent, filters, asked.carried)
         following = Context(council=council, years=intent.years, date_from=intent.date_from, date_to=intent.date_to,
-                            topic=text, event_id=event.id if event else None)
+                            topic=asked.topic, event_id=event.id if event else None)
         if not chosen and lead is None:
             refusal = self._not_covered(hits, unmentioned)
             return Answer(question=question, found=False, citations=[], understood=understood, context=following,
-                          answer="\n".join(filter(None, (understood, refusal))))
+                          searched=text, answer="\n".join(filter(None, (understood, refusal))))
         if len(citations) < _MAX_CITATIONS:  # a tracker lead already quotes the area and its evidence
             citations += self._quote(terms, [hit for hit in chosen if hit.chunk.chunk_id not in
                                              {c.chunk_id for c in citations}], start=len(citations),
@@ -154,7 +155,8 @@ class Answerer:
             citations += self._as_at(terms, citations, pool,
                                      self.max_quote_chars - sum(len(c.quote) for c in citations))
         answer = Answer(question=question, found=True, answer="", citations=citations, understood=understood,
-                        lead="\n".join(part for part in (understood, lead) if part) or None, context=following)
+                        lead="\n".join(part for part in (understood, lead) if part) or None, context=following,
+                        searched=text)
         answer.answer = render_answer(answer, self.searcher.store.document)
         return answer
 

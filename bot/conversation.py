@@ -41,6 +41,7 @@ class FollowUp(BaseModel):
     """The question as it will be searched, the intent with what was carried filled in, and what was carried."""
 
     search_text: str
+    topic: str  # what the next follow-up carries: the last question that named a topic, never a growing chain
     intent: QueryIntent
     carried: list[str] = []
 
@@ -49,7 +50,7 @@ def follow_up(question: str, intent: QueryIntent, context: Context | None) -> Fo
     """Fill in from `context` what an elliptical question leaves out: the council, the time, and, when the
     question names no topic of its own ('and in Bury?', 'what about 2023?'), the previous topic."""
     if context is None:
-        return FollowUp(search_text=question, intent=intent)
+        return FollowUp(search_text=question, topic=question, intent=intent)
     carried: list[str] = []
     update: dict[str, object] = {}
     if intent.council is None and not intent.councils_named and context.council:
@@ -59,11 +60,11 @@ def follow_up(question: str, intent: QueryIntent, context: Context | None) -> Fo
             context.years or context.date_from or context.date_to):
         update |= {"years": context.years, "date_from": context.date_from, "date_to": context.date_to}
         carried.append(", ".join(map(str, context.years)) or _bounds(context))
-    search_text = question
+    search_text, topic = question, question
     if context.topic and not _own_topic(question, intent):
-        search_text = f"{context.topic} {question}"
+        search_text, topic = f"{context.topic} {question}", context.topic
         carried.append("the same topic")
-    return FollowUp(search_text=search_text, intent=intent.model_copy(update=update), carried=carried)
+    return FollowUp(search_text=search_text, topic=topic, intent=intent.model_copy(update=update), carried=carried)
 
 
 def _own_topic(question: str, intent: QueryIntent) -> bool:

@@ -431,7 +431,7 @@ class Handlers:
     def _found(self, answer: Answer, filters: SearchFilters | None, store: IndexStore) -> Reply:
         cited = [c.chunk_id for c in answer.citations]
         asked = AskedQuestion(question=answer.question, filters=filters, cited=cited, shown=list(cited),
-                              searched=answer.context.topic if answer.context else None)
+                              searched=answer.searched)
         answer_id = self.recent.add(asked)
         fields = []
         for c in answer.citations:

@@ -20,6 +20,7 @@ def test_an_elliptical_question_carries_council_time_and_topic():
     asked = ask("And in Bury?")
     assert asked.intent.council == "Bury Council" and asked.intent.years == (2024,)
     assert asked.search_text == "What did Ofsted say about agency staff? And in Bury?"
+    assert asked.topic == BEFORE.topic  # a chain of follow-ups carries the topic, not every question before it
     assert asked.carried == ["2024", "the same topic"]
 
 
