@@ -30,6 +30,8 @@ _stemmer = Stemmer.Stemmer("english")
 BM25_K1 = 1.5
 BM25_B = 0.5
 _ARRAYS = ("data", "indices", "indptr")
+# a binary search per allowed passage costs about as much as adding a weight to this many passages of a column
+_LOOKUP_COST = 8
 
 
 @functools.lru_cache(maxsize=20_000)
@@ -56,6 +58,7 @@ class LexicalIndex:
         params = json.loads((folder / "params.index.json").read_text(encoding="utf-8"))
         self.size = int(params["num_docs"])
         self.parameters = {"k1": float(params["k1"]), "b": float(params["b"])}
+        self._sorted: bool | None = None
 
     @staticmethod
     def build(texts: list[str], folder: Path, k1: float = BM25_K1, b: float = BM25_B) -> "LexicalIndex":
@@ -87,15 +90,33 @@ class LexicalIndex:
         return self.term_scores(self.query_terms(query), mask)
 
     def term_scores(self, terms: list[str], mask: np.ndarray | None = None) -> np.ndarray | None:
-        """BM25 score of every position for analysed terms; None when none of them is known."""
+        """BM25 score of every position for analysed terms; None when none of them is known.
+
+        With a mask that lets few passages through (one council's papers), a common term's column is looked up at
+        the allowed positions only, instead of adding its weight to every passage that has it: the scores are the
+        same, summed in the same order."""
         columns = [self._vocab[term] for term in dict.fromkeys(terms) if term in self._vocab]
         if not columns or self.size == 0:
             return None
         scores = np.zeros(self.size, dtype=np.float32)
+        allowed = np.flatnonzero(mask != 0) if mask is not None and self._postings_sorted() else None
         for column in columns:
             start, end = int(self._indptr[column]), int(self._indptr[column + 1])
-            scores[self._indices[start:end]] += self._data[start:end]  # a passage appears once per column
+            if allowed is not None and len(allowed) * _LOOKUP_COST < end - start:
+                rows, found = _allowed_in(self._indices[start:end], allowed)
+                scores[rows] += self._data[start + found]
+            else:
+                scores[self._indices[start:end]] += self._data[start:end]  # a passage appears once per column
         return scores * mask if mask is not None else scores
+
+    def _postings_sorted(self) -> bool:
+        """Whether every column lists its passages in ascending position (bm25s's sparse matrix does), which the
+        lookup at allowed positions needs; checked once (milliseconds), and never assumed."""
+        if self._sorted is None:
+            steps = np.diff(self._indices)
+            column_starts = np.asarray(self._indptr[1:-1]) - 1
+            self._sorted = bool(np.isin(np.flatnonzero(steps <= 0), column_starts).all())
+        return self._sorted
 
     def search(self, query: str, k: int, mask: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Top-k positions with a positive score, best first; `mask` (0/1 per position) restricts them."""
@@ -103,6 +124,13 @@ class LexicalIndex:
         if scores is None:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
         return top_positions(scores, k)
+
+
+def _allowed_in(column: np.ndarray, allowed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The allowed positions a column (ascending positions) holds, and where in the column each one is."""
+    slots = np.minimum(np.searchsorted(column, allowed), len(column) - 1)
+    held = column[slots] == allowed
+    return allowed[held], slots[held]
 
 
 def top_positions(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
