@@ -26,8 +26,8 @@ from index.improvements import ImprovementArea
 from index.improvements.curated import Corrections
 from index.improvements.extraction import area_id
 from index.embedding import TextEncoder
-from index.lexical import analyse
-from index.models import Chunk, DocumentMeta, SearchFilters, council_matches
+from index.lexical import analyse, terms_of
+from index.models import Chunk, DocumentMeta, SearchFilters, SearchHit, council_matches
 from index.search import Searcher
 from index.store import faiss_id
 
@@ -242,17 +242,39 @@ class Tracker:
     def _search_evidence(self, text: str, council: str | None, after: dt.date | None) -> tuple[Evidence, ...]:
         """Passages of later documents of the council above the bar, at most PER_DOCUMENT per document, best first."""
         filters = SearchFilters(council=council, date_from=after) if council else SearchFilters(date_from=after)
-        hits = self.searcher.search(text, k=_CANDIDATES, filters=filters)
-        weights = self._weights(text)
-        quoted = [(hit, *found) for hit in hits
-                  if hit.relevance >= self.bar and (found := self._quote(hit.chunk, weights)) is not None]
-        per_doc: dict[str, int] = {}
-        kept: list[Evidence] = []
-        for hit, quote, share in sorted(quoted, key=lambda q: -(q[0].relevance + q[2])):
-            if per_doc.get(hit.document.doc_id, 0) < PER_DOCUMENT:
-                per_doc[hit.document.doc_id] = per_doc.get(hit.document.doc_id, 0) + 1
-                kept.append(_evidence(hit.document, hit.chunk, quote, hit.relevance))
-        return tuple(kept)
+        hits = [hit for hit in self.searcher.search(text, k=_CANDIDATES, filters=filters) if hit.relevance >= self.bar]
+        return tuple(_evidence(hit.document, hit.chunk, quote, hit.relevance)
+                     for hit, quote in self._best_quoted(hits, self._weights(text), PER_DOCUMENT))
+
+    def _best_quoted(self, hits: list[SearchHit], weights: dict[str, float],
+                     per_document: int) -> list[tuple[SearchHit, str]]:
+        """The hits whose quote holds enough of the area's rare words, ranked by relevance plus that share (ties in
+        search order), at most `per_document` of each document, with their quotes.
+
+        A quote holds no word its passage lacks, so the passage's own share bounds the quote's: a hit is quoted only
+        when that bound lets it clear _MIN_SHARE and outrank what its document has already chosen (quoting every
+        candidate was a third of a fresh `progress`). The choice is the one quoting them all would make."""
+        rare = _rare(weights)
+        shares = [self._share_bound(hit.chunk, rare) for hit in hits]
+        order = sorted(range(len(hits)), key=lambda n: (-(hits[n].relevance + shares[n]), n))
+        chosen: dict[str, list[tuple[float, int, SearchHit, str]]] = {}
+        for n in order:
+            hit, bound = hits[n], hits[n].relevance + shares[n]
+            best = chosen.setdefault(hit.document.doc_id, [])
+            if shares[n] < _MIN_SHARE or len(best) >= per_document and best[per_document - 1][0] > bound:
+                continue
+            found = self._quote(hit.chunk, weights)
+            if found is not None:
+                best.append((hit.relevance + found[1], n, hit, found[0]))
+                best.sort(key=lambda quoted: (-quoted[0], quoted[1]))
+        kept = sorted((quoted for best in chosen.values() for quoted in best[:per_document]),
+                      key=lambda quoted: (-quoted[0], quoted[1]))
+        return [(hit, quote) for _, _, hit, quote in kept]
+
+    def _share_bound(self, chunk: Chunk, rare: dict[str, float]) -> float:
+        """The most of the rare-word weight any quote of this passage can hold (1.0 for a list of areas, whose items
+        are quoted as extracted)."""
+        return 1.0 if chunk.chunk_id in self._listed else _share(rare, terms_of(chunk.text))
 
     def _quote(self, chunk: Chunk, weights: dict[str, float]) -> tuple[str, float] | None:
         """The passage's best sentences for the area (in a later report's own list of areas, the one item that
@@ -263,9 +285,7 @@ class Tracker:
             quote = max(items, key=lambda text: sum(weights.get(t, 0.0) for t in set(analyse(text))))
         else:
             quote = best_excerpt(chunk.text, weights, QUOTE_CHARS)
-        rare = {term: weight for term, weight in weights.items() if weight >= _RARE_IDF}
-        held = set(analyse(quote))
-        share = sum(weight for term, weight in rare.items() if term in held) / sum(rare.values()) if rare else 1.0
+        share = _share(_rare(weights), set(analyse(quote)))
         return (quote, share) if share >= _MIN_SHARE else None
 
     def _weights(self, text: str) -> dict[str, float]:
@@ -323,12 +343,8 @@ class Tracker:
         filters = SearchFilters(council=meta.council, date_from=meta.date, date_to=meta.date) if meta.date else None
         hits = [h for h in self.searcher.search(area.text, k=_CANDIDATES, filters=filters)
                 if h.document.doc_id == meta.doc_id and h.relevance >= self.bar]
-        weights = self._weights(area.text)
-        quoted = [(hit, *found) for hit in hits if (found := self._quote(hit.chunk, weights)) is not None]
-        if not quoted:
-            return None
-        hit, quote, _ = max(quoted, key=lambda q: q[0].relevance + q[2])
-        return _evidence(meta, hit.chunk, quote, hit.relevance)
+        best = self._best_quoted(hits, self._weights(area.text), 1)
+        return _evidence(meta, best[0][0].chunk, best[0][1], best[0][0].relevance) if best else None
 
 
 class _Prefetched:
@@ -345,7 +361,8 @@ class _Prefetched:
         return self._encoder.count_tokens(text)
 
     def prefetch(self, texts: list[str]) -> None:
-        missing = list(dict.fromkeys(t for t in texts if t not in self._known))
+        """Encode the texts not yet known, longest first, so each batch is padded to about its own length."""
+        missing = sorted(dict.fromkeys(t for t in texts if t not in self._known), key=len, reverse=True)
         for start in range(0, len(missing), _PREFETCH_BATCH):
             batch = missing[start : start + _PREFETCH_BATCH]
             self._known.update(zip(batch, self._encoder.encode(batch)))
@@ -359,6 +376,15 @@ class _Prefetched:
 def _evidence(meta: DocumentMeta, chunk: Chunk, quote: str, score: float) -> Evidence:
     return Evidence(doc_id=meta.doc_id, title=meta.title, date=iso_date(meta), chunk_id=chunk.chunk_id,
                     location=chunk.location, quote=quote, score=round(float(score), 3))
+
+
+def _rare(weights: dict[str, float]) -> dict[str, float]:
+    return {term: weight for term, weight in weights.items() if weight >= _RARE_IDF}
+
+
+def _share(rare: dict[str, float], held: set[str] | frozenset[str]) -> float:
+    """Share of the rare words' weight that `held` holds (1.0 when the area has no rare word)."""
+    return sum(weight for term, weight in rare.items() if term in held) / sum(rare.values()) if rare else 1.0
 
 
 def _later_than(inspected: dt.date | None, since: dt.date | None) -> dt.date | None:
