@@ -121,6 +121,21 @@ def test_compare_sets_the_earlier_areas_beside_the_later_document(tracker, store
         tracker.compare(B2018, "nope")
 
 
+@pytest.mark.parametrize("bar", [0.0, 0.5])
+def test_quoting_only_passages_that_can_still_be_chosen_changes_no_link_or_quote(store, monkeypatch, bar):
+    lazy, eager = (Tracker(Searcher(store, FakeEmbedder()), bar=bar) for _ in range(2))
+    quoted: dict[Tracker, list[str]] = {lazy: [], eager: []}
+    for tracker, made in quoted.items():
+        quote = tracker._quote
+        monkeypatch.setattr(tracker, "_quote",
+                            lambda chunk, *rest, q=quote, m=made: m.append(chunk.chunk_id) or q(chunk, *rest))
+    monkeypatch.setattr(eager, "_share_bound", lambda chunk, rare: float("inf"))  # every candidate quoted
+    for doc_id in (B2018, B2023, "kingston-upon-hull_2019-05-17_ofsted-childrens-services-inspection"):
+        assert lazy.progress(None, doc_id) == eager.progress(None, doc_id)
+    assert lazy.compare(B2018, B2023) == eager.compare(B2018, B2023)
+    assert 0 < len(quoted[lazy]) < len(quoted[eager])
+
+
 def test_curated_corrections_hide_add_pin_and_unpin(store, tmp_path):
     searcher = Searcher(store, FakeEmbedder())
     before = Tracker(searcher, bar=0.0).progress("Bradford", "2018")
