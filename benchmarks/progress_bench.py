@@ -1,18 +1,22 @@
 """How long `progress` takes warm (model and index loaded), for one council or every council with an inspection.
 
-    python -m benchmarks.progress_bench --corpus DIR --index-dir DIR [--council NAME] [--passes 3] [--out FILE]
+    python -m benchmarks.progress_bench --corpus DIR --index-dir DIR [--council NAME[,NAME...]] [--passes 3]
+        [--no-warm] [--out FILE]
 
 Two figures per council: `fresh` is a new Tracker each time (no evidence cached: one hybrid search per area), what a
-first `/progress` after start-up or a reindex costs; `repeat` is the same Tracker asked again (evidence cached per
+first `/progress` after start-up or a reindex costs (`latest_fresh`: the same for the latest inspection, which
+`progress --council NAME` shows when no inspection is named); `repeat` is the same Tracker asked again (evidence cached per
 area for the life of the index generation). The inspection asked for is the council's earliest, which has the most
 later documents to search; `compare` times the earliest against the latest; `warm_every_inspection_s` is what
-`Tracker.warm()` takes to find the evidence of every inspection ahead (after which every `progress` is a `repeat`).
+`Tracker.warm()` takes to find the evidence of every inspection ahead (after which every `progress` is a `repeat`;
+`--no-warm` leaves it out). The load average of the machine is recorded before and after, since the cores are shared.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -24,8 +28,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--corpus", type=Path, required=True)
     parser.add_argument("--index-dir", type=Path, required=True)
-    parser.add_argument("--council")
+    parser.add_argument("--council", help="one council, or several separated by commas (default: every one)")
     parser.add_argument("--passes", type=int, default=3)
+    parser.add_argument("--no-warm", action="store_true", help="skip timing Tracker.warm() over every inspection")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args(argv)
 
@@ -41,16 +46,19 @@ def main(argv: list[str] | None = None) -> int:
         return load_corrections(args.corpus / PROGRESS_TOML)
 
     tracker = Tracker(searcher, corrections())
-    councils = [args.council] if args.council else sorted({m.council for m in tracker.inspections() if m.council})
-    fresh, repeat, compare, areas = [], [], [], 0
+    councils = ([name.strip() for name in args.council.split(",")] if args.council
+                else sorted({m.council for m in tracker.inspections() if m.council}))
+    load_before = os.getloadavg()
+    fresh, repeat, compare, default, areas, per_council = [], [], [], [], 0, {}
     for council in councils:
         inspections = tracker.inspections(council)
         earliest, latest = inspections[0], inspections[-1]
+        council_fresh = []
         for _ in range(args.passes):
             started = time.perf_counter()
             new = Tracker(searcher, corrections())
             report = new.progress(council, earliest.doc_id)
-            fresh.append(time.perf_counter() - started)
+            council_fresh.append(time.perf_counter() - started)
             started = time.perf_counter()
             new.progress(council, earliest.doc_id)
             repeat.append(time.perf_counter() - started)
@@ -58,14 +66,26 @@ def main(argv: list[str] | None = None) -> int:
                 started = time.perf_counter()
                 new.compare(earliest.doc_id, latest.doc_id)
                 compare.append(time.perf_counter() - started)
+                started = time.perf_counter()
+                Tracker(searcher, corrections()).progress(council)
+                default.append(time.perf_counter() - started)
+        fresh += council_fresh
+        per_council[council] = {"inspection": earliest.doc_id, "areas": len(report.areas),
+                                "fresh_p50_ms": summary_ms(council_fresh)["p50_ms"]}
         areas += len(report.areas)
-    started = time.perf_counter()
-    warmed = Tracker(searcher, corrections()).warm()
-    warm_all = time.perf_counter() - started
+    load_after = os.getloadavg()
     result = {"corpus": str(args.corpus), "passages": services.store.size, "councils": len(councils),
               "areas_per_council": round(areas / len(councils), 1), "progress_fresh": summary_ms(fresh),
               "progress_repeat": summary_ms(repeat), "compare_fresh": summary_ms(compare) if compare else None,
-              "warm_every_inspection_s": round(warm_all, 1), "inspections_warmed": warmed, "memory": memory()}
+              "progress_latest_fresh": summary_ms(default) if default else None,
+              "per_council": per_council if len(councils) <= 20 else None,
+              "load_average_1_5_15": {"before": [round(x, 2) for x in load_before],
+                                      "after": [round(x, 2) for x in load_after]}}
+    if not args.no_warm:
+        started = time.perf_counter()
+        result["inspections_warmed"] = Tracker(searcher, corrections()).warm()
+        result["warm_every_inspection_s"] = round(time.perf_counter() - started, 1)
+    result["memory"] = memory()
     text = json.dumps(result, indent=1)
     if args.out:
         args.out.write_text(text + "\n", encoding="utf-8")
