@@ -13,7 +13,7 @@ from bot.rendering import display_date
 from bot.settings import Settings
 from index.embedding import TextEncoder, load_encoder, resolve_model_path
 from index.glossary import Glossary
-from index.search import Searcher
+from index.search import Searcher, recorded_config
 from index.store import IndexStore
 from index.visits import Timeline, VisitEvent, build_timeline, load_curated, merge_curated
 
@@ -70,7 +70,7 @@ class Services:
         store, embedder = self.store, self.embedder
         with self._swap:
             if self._searcher is None or self._searcher.store is not store:
-                self._searcher = Searcher(store, embedder, glossary=self.glossary)
+                self._searcher = Searcher(store, embedder, recorded_config(store), self.glossary)
             return self._searcher
 
     @property
@@ -122,7 +122,7 @@ class Services:
         indexer = Indexer(self.embedder, max_file_bytes=self.settings.max_file_bytes, glossary=self.glossary)
         report = indexer.run(self.corpus, self.index_dir, rebuild=rebuild, progress=progress, say=say)
         fresh = IndexStore.open(self.index_dir, model=self.settings.model)
-        searcher = Searcher(fresh, self.embedder, glossary=self.glossary)
+        searcher = Searcher(fresh, self.embedder, recorded_config(fresh), self.glossary)
         with self._swap:
             self._store, self._searcher = fresh, searcher
         return report

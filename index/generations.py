@@ -58,22 +58,25 @@ def write_generation(
     calibrate: Callable[["IndexStore"], float],
     extra_files: dict[str, str] | None = None,
     embedder: str = "",
+    search: dict[str, float | int | None] | None = None,
 ) -> Path:
     """Write a complete generation beside the live one, then make it live with one atomic rename.
 
     `calibrate` runs on the finished but not yet live generation (to measure the abstention threshold
     on this very corpus); `extra_files` are small derived files (such as the visits timeline) that are
-    checksummed with the rest.
+    checksummed with the rest; `search` is the search configuration `calibrate` searched with, recorded so that
+    questions are searched as the threshold was measured.
     """
     index_dir.mkdir(parents=True, exist_ok=True)
     with _one_writer(index_dir):
-        return _write_generation(index_dir, documents, vectors, dense, model, chunker, calibrate, extra_files, embedder)
+        return _write_generation(index_dir, documents, vectors, dense, model, chunker, calibrate, extra_files, embedder,
+                                 search or {})
 
 
 def _write_generation(index_dir: Path, documents: Sequence[StoredDocument], vectors: dict[str, np.ndarray],
                       dense: VectorIndex, model: str, chunker: ChunkerConfig,
                       calibrate: Callable[["IndexStore"], float], extra_files: dict[str, str] | None,
-                      embedder: str = "") -> Path:
+                      embedder: str, search: dict[str, float | int | None]) -> Path:
     folder = index_dir / f"gen-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
     folder.mkdir()
     try:
@@ -86,7 +89,7 @@ def _write_generation(index_dir: Path, documents: Sequence[StoredDocument], vect
             format=FORMAT, model=model, dim=dense.dim, chunker=chunker, vector_kind=dense.kind, built_at=dt.datetime.now(dt.UTC),
             documents=len(documents), passages=len(lexical_texts),
             file_hashes={doc.meta.source: doc.file_hash for doc in documents}, checksums={}, embedder=embedder,
-            bm25=lexical.parameters,
+            bm25=lexical.parameters, search=search,
         )
         staged = IndexStore(folder, manifest)
         try:

@@ -21,7 +21,7 @@ from index.manifest import Manifest, load_manifest
 from index.parsing import SUPPORTED_SUFFIXES, parse_file
 from index.models import DocumentMeta, Line, ParsedDocument
 from index.glossary import Glossary
-from index.search import Searcher
+from index.search import SearchConfig, Searcher
 from index.visits import VisitEvent, extract_events
 from index.improvements import AREAS_VERSION, AreasFile, extract_areas
 from index.generations import FORMAT, remove_stale_generations, write_generation
@@ -99,8 +99,9 @@ class Indexer:
     """Builds generations of the index for one corpus folder with one model."""
 
     def __init__(self, embedder: TextEncoder, chunker: ChunkerConfig = ChunkerConfig(), max_file_bytes: int = 20_000_000,
-                 glossary: Glossary | None = None, checkpoint_every: int = 256):
-        """`glossary` must be the one questions will be searched with: the abstention threshold is measured here.
+                 glossary: Glossary | None = None, checkpoint_every: int = 256, search: SearchConfig = SearchConfig()):
+        """`glossary` and `search` must be the ones questions will be searched with: the abstention threshold is
+        measured here (and `search` is recorded in the manifest, so searches use it).
         `checkpoint_every` passages are embedded and committed to the checkpoint at a time (a kill loses at most
         that many)."""
         self.embedder = embedder
@@ -108,6 +109,7 @@ class Indexer:
         self.max_file_bytes = max_file_bytes
         self.glossary = glossary
         self.checkpoint_every = checkpoint_every
+        self.search = search
 
     def run(self, corpus: Path, index_dir: Path, rebuild: bool = False, progress: bool = False,
             say: Progress = lambda _: None) -> IndexReport:
@@ -143,7 +145,8 @@ class Indexer:
         unchanged = not (report.added or report.changed or report.removed or stale_now != stale_before)
         if (reusable and unchanged and previous.manifest.format == FORMAT
                 and previous.improvement_areas().version == AREAS_VERSION
-                and previous.council_aliases() == manifest.council_aliases):
+                and previous.council_aliases() == manifest.council_aliases
+                and previous.manifest.search == self.search.model_dump()):
             remove_stale_generations(index_dir)  # what builds killed part-way left behind
             return report  # the live generation already says exactly this
         checkpoint = Checkpoint(index_dir, self.embedder.name, self.embedder.backend, self.embedder.dim, say)
@@ -153,10 +156,10 @@ class Indexer:
             events = extract_events((doc.meta, doc.chunks) for doc in documents)
             areas, problems = extract_areas((doc.meta, doc.text, doc.chunks) for doc in documents)
             write_generation(index_dir, documents, vectors, dense, self.embedder.name, self.chunker,
-                             calibrate=lambda staged: calibrate(Searcher(staged, self.embedder, glossary=self.glossary)),
+                             calibrate=lambda staged: calibrate(Searcher(staged, self.embedder, self.search, self.glossary)),
                              extra_files={VISITS: _events_json(events), AREAS: AreasFile(areas=areas, problems=problems).model_dump_json(),
                                           COUNCILS: json.dumps(manifest.council_aliases)},
-                             embedder=self.embedder.backend)
+                             embedder=self.embedder.backend, search=self.search.model_dump())
             checkpoint.forget(list(vectors))  # the live generation holds them now
         finally:
             checkpoint.close()

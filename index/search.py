@@ -38,9 +38,24 @@ class SearchConfig(BaseModel):
                                     description="BM25 weight of glossary synonyms beside the words actually typed")
     coverage_weight: float = Field(0.2, ge=0.0, description="weight of the share of the query's rare words a passage "
                                    "contains, added to the fused score of the best `rerank_depth` candidates")
-    rerank_depth: int = 30
+    rerank_depth: int = Field(30, description="candidates measured for coverage: this many by words, and by fusion")
+    paraphrase_coverage: float = Field(0.5, ge=0.0, le=1.0, description="below this share of the question's rare "
+                                       "words in every candidate, the question is worded unlike the documents")
+    paraphrase_dense_weight: float = Field(0.5, ge=0.0, le=1.0,
+                                           description="`dense_weight` for a question worded unlike the documents")
     common_term_idf: float = Field(3.0, description="a typed term rarer than this (in at most ~5% of passages) is "
                                    "expanded with its glossary synonyms")
+
+    def dense_share(self, best_coverage: float) -> float:
+        """The weight of meaning in fusion: more when no candidate holds most of the question's rare words, as when a
+        councillor asks in everyday words ('kids' for 'children', 'temps' for 'agency staff')."""
+        return self.dense_weight if best_coverage >= self.paraphrase_coverage else self.paraphrase_dense_weight
+
+
+def recorded_config(store: IndexStore) -> SearchConfig:
+    """The configuration an index's abstention threshold was measured with (the defaults before it was recorded):
+    searching it otherwise would judge relevance on another scale than the threshold's."""
+    return SearchConfig.model_validate(store.manifest.search)
 
 
 class QueryWords(BaseModel):
@@ -118,11 +133,18 @@ class Searcher:
                    else np.zeros(len(candidates), dtype=np.float32))
         chunks = self.store.chunks_by_id(candidates)
         metas = [self.store.document(chunk.doc_id) for chunk in chunks]
-        fused = self._fuse(cosines, lexical, mode) * self._boosts(metas, intent)
         words = self.query_words(query, intent)
         coverage = np.full(len(candidates), np.nan, dtype=np.float32)
-        for i in np.argsort(-fused, kind="stable")[: self.config.rerank_depth]:
-            coverage[i] = words.coverage(metas[i], chunks[i])
+        depth = self.config.rerank_depth
+
+        def measure(positions: np.ndarray) -> None:
+            for i in positions[:depth]:
+                if np.isnan(coverage[i]):
+                    coverage[i] = words.coverage(metas[i], chunks[i])
+
+        measure(np.argsort(-lexical, kind="stable"))  # the passages most likely to hold the question's words
+        fused = self._fuse(cosines, lexical, mode, np.nan_to_num(coverage)) * self._boosts(metas, intent)
+        measure(np.argsort(-fused, kind="stable"))
         if mode == "hybrid":
             fused = fused + self.config.coverage_weight * np.nan_to_num(coverage)
         order = np.argsort(-fused, kind="stable")
@@ -199,7 +221,8 @@ class Searcher:
         stored = self.store.vectors_by_id(ids)
         return np.array([float(stored[i] @ vector) for i in ids], dtype=np.float32)
 
-    def _fuse(self, cosines: np.ndarray, lexical: np.ndarray, mode: SearchMode) -> np.ndarray:
+    def _fuse(self, cosines: np.ndarray, lexical: np.ndarray, mode: SearchMode, coverage: np.ndarray) -> np.ndarray:
+        """Meaning and words, each scaled over the candidates and weighed by how the question is worded."""
         if mode == "dense":
             return cosines
         if mode == "lexical":
@@ -208,7 +231,7 @@ class Searcher:
         dense_scaled = (cosines - cosines.min()) / spread if spread > 0 else np.ones_like(cosines)
         top_lexical = float(lexical.max())
         lexical_scaled = lexical / top_lexical if top_lexical > 0 else np.zeros_like(lexical)
-        weight = self.config.dense_weight
+        weight = self.config.dense_share(float(coverage.max()))
         return weight * dense_scaled + (1 - weight) * lexical_scaled
 
     def _boosts(self, documents: list[DocumentMeta], intent: QueryIntent) -> np.ndarray:

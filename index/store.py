@@ -55,6 +55,9 @@ class IndexManifest(BaseModel):
     checksums: dict[str, str]
     bm25: dict[str, float] = Field({}, description="k1 and b the lexical index was built with")
     relevance_threshold: float = Field(0.0, description="measured on this corpus by index.calibration")
+    search: dict[str, float | int | None] = Field({}, description="the search configuration the threshold was "
+                                                   "measured with, which searches of this index use; empty before "
+                                                   "it was recorded (the defaults)")
     embedder: str = Field("", description="what computed the vectors: 'torch', or 'onnx:' and the exported model's "
                           "SHA-256 (either serves queries on the other: their vectors agree); empty before it existed")
     manifest_sha256: str = Field("", description="SHA-256 of this file's own bytes with this value zeroed; "

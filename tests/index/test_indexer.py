@@ -13,6 +13,7 @@ from index import store as store_module
 from index.chunking import ChunkerConfig
 from index.errors import IndexUnavailable
 from index.indexer import Indexer
+from index.search import SearchConfig, recorded_config
 from index.store import CURRENT, MANIFEST, PASSAGES, IndexStore
 
 SEEDS = ["000_540197f7ec6ca2b3.txt", "001_48933fd4539bb840.txt", "002_8a488f655491fcdf.txt"]
@@ -164,6 +165,18 @@ def test_manifest_records_what_the_index_was_built_with(built, embedder):
     assert manifest["chunker"]["max_tokens"] == 254
     assert set(manifest["file_hashes"]) == set(SEEDS)
     assert PASSAGES in manifest["checksums"]
+    assert manifest["search"] == SearchConfig().model_dump() and manifest["bm25"]["b"] == 0.5
+
+
+def test_a_changed_search_configuration_is_recorded_and_searched_with(built, corpus, embedder):
+    index_dir, _ = built
+    chosen = SearchConfig(dense_weight=0.35)
+    Indexer(embedder, search=chosen).run(corpus, index_dir)  # no file changed: only the configuration
+    store = IndexStore.open(index_dir)
+    try:
+        assert store.manifest.search == chosen.model_dump() and recorded_config(store) == chosen
+    finally:
+        store.close()
 
 
 def test_new_chunking_rules_recut_every_document_but_reuse_vectors(built, corpus, embedder):
