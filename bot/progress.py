@@ -16,6 +16,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import random
+import re
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
@@ -30,9 +31,10 @@ from index.embedding import TextEncoder
 from index.lexical import analyse, terms_of
 from index.models import Chunk, DocumentMeta, SearchFilters, SearchHit, council_matches
 from index.search import Searcher
-from index.store import faiss_id
+from index.store import faiss_id, matches
 
 EVIDENCE_BAR = 0.75  # measure_bar's 0.9 quantile on ../shared/corpora/ofsted-ilacs; see eval/PROGRESS.md
+THEME_BAR = 0.61  # measure_bar's 0.8 quantile: a passage found for one listed theme must speak to the whole area
 PER_DOCUMENT = 1  # at most this many passages per later document: a second one was wrong in 11 of 25 judged links
 MAX_EVIDENCE = 6
 QUOTE_CHARS = 320
@@ -40,6 +42,7 @@ _CANDIDATES = 12
 _PREFETCH_BATCH = 8  # the embedder encodes up to 8 texts on one thread; more take every thread: stalls on shared cores
 _RARE_IDF = 1.5  # a term in fewer than about a fifth of passages
 _MIN_SHARE = 0.2  # of the area's rare-word weight a quote must hold (0.3 missed areas that list several themes)
+_THEME_WORDS = 2  # a listed theme is searched alone when it has this many words that are not stop words
 _OFSTED_SECTIONS = ("what needs to improve", "areas for improvement", "area for improvement", "priority",
                     "areas for priority action")
 
@@ -116,7 +119,8 @@ def _ref(meta: DocumentMeta) -> InspectionRef:
 class Tracker:
     """Areas and their later evidence over one index generation (the searcher's store) plus staff corrections."""
 
-    def __init__(self, searcher: Searcher, corrections: Corrections | None = None, bar: float = EVIDENCE_BAR):
+    def __init__(self, searcher: Searcher, corrections: Corrections | None = None, bar: float = EVIDENCE_BAR,
+                 theme_bar: float = THEME_BAR):
         self._vectors = _Prefetched(searcher.embedder)
         # the engine's search as configured, with the areas' vectors kept ahead: a copy, since a new Searcher
         # reads every council's names again (5 ms of a fresh `progress` on 493 reports)
@@ -125,6 +129,7 @@ class Tracker:
         self.store = searcher.store
         self.corrections = corrections or Corrections()
         self.bar = bar
+        self.theme_bar = theme_bar
         self._areas = self._corrected_areas()
         self._listed: dict[str, list[str]] = {}  # passage -> the area items it lists, quoted item by item
         for area in self.store.improvement_areas().areas:
@@ -234,7 +239,7 @@ class Tracker:
         return len(inspections)
 
     def _area_progress(self, area: ImprovementArea, meta: DocumentMeta, after: dt.date | None) -> AreaProgress:
-        found = [e for e in self._evidence(area.text, meta.council, after)
+        found = [e for e in self._found(area.text, meta.council, after)
                  if (area.id, e.chunk_id) not in self.corrections.unpinned and e.doc_id != meta.doc_id]
         pinned = [self._pinned(area, pin.chunk_id) for pin in self.corrections.pinned if pin.area == area.id]
         chosen = {e.chunk_id: e for e in [*[p for p in pinned if p is not None], *found]}
@@ -242,6 +247,23 @@ class Tracker:
         return AreaProgress(id=area.id, text=area.text, context=area.context,
                             source=Source(chunk_id=area.chunk_id, location=area.location), evidence=evidence,
                             latest_evidence_date=max((e.date for e in evidence if e.date), default=None))
+
+    def _found(self, text: str, council: str | None, after: dt.date | None) -> list[Evidence]:
+        """The area's own evidence, then, for a later document it has none in, the best passage found for one of
+        the themes it lists ('..., including disabled children, ...'): a passage on one theme rarely matches the
+        wording of the whole list well enough to clear the bar."""
+        found = list(self._evidence(text, council, after))
+        listed = themes(text) if self._later_documents(council, after) - {e.doc_id for e in found} else []
+        self._vectors.prefetch(listed)
+        for theme in listed:
+            found += [e for e in self._evidence(theme, council, after) if e.doc_id not in {f.doc_id for f in found}
+                      and self.relevance(text, [self.store.chunk(e.chunk_id)])[0] >= self.theme_bar]
+        return found
+
+    def _later_documents(self, council: str | None, after: dt.date | None) -> set[str]:
+        """The documents an area's evidence may come from (as the search filter lets them through)."""
+        filters = SearchFilters(council=council, date_from=after)
+        return {meta.doc_id for meta in self.store.documents() if matches(meta, filters)}
 
     def _search_evidence(self, text: str, council: str | None, after: dt.date | None) -> tuple[Evidence, ...]:
         """Passages of later documents of the council above the bar, at most PER_DOCUMENT per document, best first."""
@@ -380,6 +402,25 @@ class _Prefetched:
 def _evidence(meta: DocumentMeta, chunk: Chunk, quote: str, score: float) -> Evidence:
     return Evidence(doc_id=meta.doc_id, title=meta.title, date=iso_date(meta), chunk_id=chunk.chunk_id,
                     location=chunk.location, quote=quote, score=round(float(score), 3))
+
+
+_LEAD = re.compile(r",?\s*\b(?:including|particularly|in particular|such as|especially)\b,?\s*", re.IGNORECASE)
+_LIST_CUT = re.compile(r"\s*;\s*|,\s*(?:and\s+|or\s+)?")
+_LAST_AND = re.compile(r"\s+(?:and|or)\s+(?!.*\s(?:and|or)\s)")
+
+
+def themes(text: str) -> list[str]:
+    """The themes an area lists after a lead phrase ('The response to children with specific vulnerabilities,
+    including disabled children, children in private fostering arrangements, and homeless 16-year-olds'), each a
+    verbatim piece of it; none for an area that lists nothing. The last item is cut from the one before at its last
+    'and' ('neglect and wider exploitation'), the others at commas and semicolons."""
+    lead = _LEAD.search(text)
+    if lead is None:
+        return []
+    items = [item for item in _LIST_CUT.split(text[lead.end():].rstrip(" .")) if item]
+    if items:
+        items[-1:] = _LAST_AND.split(items[-1], maxsplit=1)
+    return [item.strip() for item in items if len(analyse(item)) >= _THEME_WORDS] if len(items) > 1 else []
 
 
 def _rare(weights: dict[str, float]) -> dict[str, float]:
