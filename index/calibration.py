@@ -6,8 +6,8 @@ unrelated questions (among 60,000 passages some passage holds 'next', 'local' an
 best off-topic probe climbs with the corpus's size, and a bar set just above it alone came to refuse
 half of the questions the corpus does answer. So after every build we measure both sides on the corpus
 itself: everyday questions that no children's services paper answers, and questions the corpus does
-answer, made from its own passages (a few content words of a sentence, as a person types them); the bar
-sits halfway between the best off-topic probe and the low end of the in-scope questions.
+answer, made from its own passages (a few content words of a sentence, as a person types them). The bar
+sits just above the best probe, unless in-scope questions score near or below it: then halfway between.
 """
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ OFF_TOPIC_PROBES: tuple[str, ...] = (
     "What are the rules for a street party?",
     "How can I get a bigger recycling bin?",
 )
-MARGIN = 0.05  # above the best probe when the corpus gives no in-scope questions to measure
+MARGIN = 0.05  # above the best probe, where in-scope questions clear it by more
 FLOOR = 0.45
 TOP_K = 5  # passages the answerer looks at for its quotes
 IN_SCOPE_QUESTIONS = 150  # passages drawn for in-scope questions; their 10th percentile moves ~0.02 between draws
@@ -69,15 +69,18 @@ def calibrate(searcher: Searcher) -> float:
 
 
 def place_bar(off_topic: list[float], in_scope: list[float]) -> float:
-    """Halfway between the best off-topic score and the low end of the in-scope ones.
+    """Just above the best off-topic score, or, where in-scope questions reach no higher than that, halfway
+    between it and their low end.
 
-    The best probe alone is blind to what answerable questions score; the low end of the in-scope ones alone
-    says nothing of how high unrelated questions reach. Where the two overlap (a corpus so large that some
-    everyday question finds all its words), the midpoint gives up a little on each side instead of refusing
-    every question below the luckiest probe."""
+    The best probe alone is blind to what answerable questions score: on a corpus so large that some everyday
+    question finds all its words, a bar above it refuses a quarter of the questions the corpus answers; there
+    the midpoint gives up a little on each side. The in-scope questions only ever lower the bar: they are made
+    of the passage's own words, so real questions, which paraphrase, score lower still, and a bar raised to
+    them would refuse paraphrases that clear every probe ('send' where the paper says 'submit')."""
+    above_probes = max(off_topic) + MARGIN
     if not in_scope:
-        return max(off_topic) + MARGIN
-    return (max(off_topic) + float(np.quantile(in_scope, IN_SCOPE_LOW_END))) / 2
+        return above_probes
+    return min(above_probes, (max(off_topic) + float(np.quantile(in_scope, IN_SCOPE_LOW_END))) / 2)
 
 
 def off_topic_scores(searcher: Searcher) -> list[float]:
