@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.progress import PER_DOCUMENT, ProgressError, Tracker
+from bot.progress import PER_DOCUMENT, ProgressError, Tracker, themes
 from bot.rendering import progress_sections
 from index.improvements.curated import load_corrections
 from index.indexer import Indexer
@@ -134,6 +134,47 @@ def test_quoting_only_passages_that_can_still_be_chosen_changes_no_link_or_quote
         assert lazy.progress(None, doc_id) == eager.progress(None, doc_id)
     assert lazy.compare(B2018, B2023) == eager.compare(B2018, B2023)
     assert 0 < len(quoted[lazy]) < len(quoted[eager])
+
+
+@pytest.mark.parametrize("area, listed", [
+    ("The response to children with specific vulnerabilities, including disabled children, children in private "
+     "fostering arrangements, and homeless 16-year-olds.",
+     ["disabled children", "children in private fostering arrangements", "homeless 16-year-olds"]),
+    ("The identification of and response to risk, particularly in relation to long-standing concerns of chronic "
+     "neglect and wider exploitation.",
+     ["in relation to long-standing concerns of chronic neglect", "wider exploitation"]),
+    ("The strategic relationship with health services, and operational delivery across a range of health functions.",
+     ["The strategic relationship with health services", "operational delivery across a range of health functions"]),
+    ("Social work practice, including the quality of assessments and plans and their implementation", []),
+    ("The quality of children’s assessments and plans.", []),
+    ("Staffing capacity; caseloads", []),
+])
+def test_an_area_that_lists_themes_is_cut_into_verbatim_pieces(area, listed):
+    assert themes(area) == listed and all(theme in area for theme in listed)
+
+
+def test_a_theme_links_a_later_document_only_where_the_whole_area_has_none(store, monkeypatch):
+    area = next(a for a in store.improvement_areas().areas if a.text.startswith("multi-agency child protection work"))
+    assert len(themes(area.text)) == 4
+    shown = {}
+    for theme_bar in (0.0, float("inf")):
+        tracker = Tracker(Searcher(store, FakeEmbedder()), bar=0.0, theme_bar=theme_bar)
+        search, searched = tracker._search_evidence, []
+        monkeypatch.setattr(tracker, "_evidence", lambda text, *rest, s=search, seen=searched: seen.append(text) or (
+            () if text == area.text else s(text, *rest)))  # the whole area finds nothing above the bar
+        shown[theme_bar] = next(a for a in tracker.progress("Bradford", B2018).areas if a.id == area.id).evidence
+        assert searched[searched.index(area.text) + 1:][:4] == themes(area.text)
+    docs = [e.doc_id for e in shown[0.0]]
+    assert docs and len(docs) == len(set(docs)) and B2018 not in docs  # one passage per later document at most
+    assert all(e.quote in _fold(store.chunk(e.chunk_id).text) for e in shown[0.0])
+    assert shown[float("inf")] == []  # a theme's passage that does not speak to the whole area is not shown
+
+    tracker = Tracker(Searcher(store, FakeEmbedder()), bar=0.0)
+    search, searched = tracker._search_evidence, []
+    monkeypatch.setattr(tracker, "_evidence", lambda text, *rest: searched.append(text) or search(text, *rest))
+    found = next(a for a in tracker.progress("Bradford", B2018).areas if a.id == area.id).evidence
+    assert {e.doc_id for e in found} == {B2023, "bradford_2026-05-21_ofsted-childrens-services-inspection"}
+    assert not set(themes(area.text)) & set(searched)  # every later document has the area's own link: no theme searched
 
 
 def test_curated_corrections_hide_add_pin_and_unpin(store, tmp_path):
