@@ -6,7 +6,9 @@ framework, for the council and for its safeguarding board); officers' reports en
 "Recommendation(s)". Items are bullets or numbered paragraphs; an item wrapped over several lines (or
 over a page, where the parser has already dropped running headers and page numbers) is joined, and its
 text is the exact slice of the document from after its marker to its end, with white space folded (and
-without a page number left on a line of its own inside it, as plain-text exports have).
+without a page number or a footnote left inside it, as plain-text exports have). A numbered item keeps its
+sub-points and every sentence of it, also one that starts on a line of its own; an introduction before the list
+('The following recommendations are...') is passed over.
 """
 
 from __future__ import annotations
@@ -20,12 +22,13 @@ from index.improvements.models import ExtractionProblem, ImprovementArea
 from index.models import Chunk, DocumentMeta
 
 _SECTION = re.compile(
-    r"(?:\*\*)?(?P<name>what needs to improve(?: in this local authority)?|areas? for priority action"
+    r"(?:\*\*)?(?P<name>what needs to improve(?: in this local authority)?|what does the [\w ]{3,40}? need to improve"
+    r"|areas? for priority action"
     r"|priority and immediate action|priority actions?|areas for improvement|recommendations?(?:\s?\(s\))?)"
     r"(?:\s*[?:.]\d{0,2}|\d{0,2})\s*:?(?:\*\*)?",  # a footnote mark may follow ('improve?1'), a page number not
     re.IGNORECASE,
 )
-_GLYPH = r"[•◼▪●■▫◦\uf0b7\uf06e\uf0a7\uf0d8\uf076\uf0fc]"
+_GLYPH = r"[•◼▪●■▫◦\uf0b7\uf06e\uf0a7\uf0d8\uf076\uf0fc\uf02d]"
 _BULLET = re.compile(rf"\s*(?:{_GLYPH}\s*|[-*·–]\s+)")
 _NUMBER = re.compile(r"\s*\(?(?P<n>\d{1,3})[.)]\s+")
 _LETTER = re.compile(r"\s*\(?(?:[a-h]|i{1,3}|iv|v)\)\s+")
@@ -33,21 +36,37 @@ _LONE_NUMBER = re.compile(r"\d{1,3}")  # a page number or a footnote mark left o
 # what follows the list in every layout seen: the first judgement heading, or the report's closing sections
 _AFTER_LIST = re.compile(
     r"(?:The experiences and progress of|The effectiveness of|Information about this|Summary\b|Key strengths"
-    r"|Key findings|Inspection findings|The local authority$|Section \d|Executive summary)"
+    r"|Key findings|Inspection findings|Inspection judgement|The local authority$|Section \d:|Executive summary"
+    r"|[A-Z][\w’' -]{0,40}\bstrengths:?$)"  # 'The local authority’s strengths' over the findings paragraphs
 )
-_NONE_FOUND = re.compile(r"did not (?:find|identify) any|no areas for (?:priority|improvement)", re.IGNORECASE)
+_NONE_FOUND = re.compile(
+    r"did not (?:find|identify) any|\bno areas (?:for|of) (?:priority|improvement)|\bno priority actions?\b"
+    r"|\bno areas were identified",
+    re.IGNORECASE,
+)
+# a paragraph that introduces the list ('The following recommendations are those that inspectors considered...')
+_INTRO = re.compile(r"\b(?:following|below)\b.*\brecommendations?\b|\brecommendations?\b.*\b(?:following|below)\b",
+                    re.IGNORECASE)
 _CONTEXT = re.compile(
-    r"\(\s*(?P<context>(?:(?:outcome|enabler|principle)\b[^()]*framework|paragraphs?\s+\d[^()]*))\s*\)[.;]?\s*$",
+    r"\(\s*(?P<context>(?:(?:outcome|enabler|principle)\b[^()]*framework|(?:pages?|paragraphs?|paras?)\.?\s+\d[^()]*))"
+    r"\s*\)[.;]?\s*$",
     re.IGNORECASE,
 )
 _ENDS = ".!?;:)"
-_ASKING_WORDS = re.compile(r"\b(?:needs?|needed|should|must|requires?)\b", re.IGNORECASE)
+_DANGLING = frozenset("to the a an and of for in with that by on from or their its as at into".split())
+# an item asking in a sentence rather than by its first word: 'A ... plan should be developed', 'The BSCB to ensure',
+# 'When there are plans to return a child home, ensure that ...'
+_ASKING_WORDS = re.compile(r"\b(?:should|must|needs? to|required to|to ensure)\b|,\s*ensure\b", re.IGNORECASE)
+_SOMEONE_TO = re.compile(r"The(?: [A-Z][\w’'-]*){1,5} to (?P<verb>[a-z]+)\b")  # 'The Adoption Panel Chair to report'
+
 _ASKING = frozenset(
     "ensure improve develop strengthen review take continue establish increase work provide make reduce implement "
     "introduce monitor undertake evaluate raise secure consider further promote embed extend build enable sustain "
     "put reinforce clarify agree address analyse use urgently prioritise complete identify assess engage challenge "
     "revise produce tackle publish bring maintain respond seek progress track record audit focus align expedite "
-    "accelerate act set"
+    "accelerate act set update devise scrutinise hold consolidate collate carry recruit re-establish integrate drive "
+    "coordinate report receive enhance expand deliver create conduct refresh tighten streamline formalise "
+    "explore give appoint prevent"
     .split()
 )
 
@@ -80,16 +99,15 @@ class _Line:
         return self.text.strip()
 
 
-def _continues(following: _Line | None, style: str | None, current: _Item | None) -> bool:
-    """Whether the list goes on after a sub-heading: the next line starts its next item, and that item asks for
+def _continues(lines: list[_Line], at: int | None, style: str | None, current: _Item | None) -> bool:
+    """Whether the list goes on after a sub-heading: line `at` starts its next item, and that item asks for
     something ('Ensure...'), unlike the findings paragraphs whose numbering carries on after the list."""
-    marker = _marker(following.text) if following else None
+    marker = _marker(lines[at].text) if at is not None else None
     if marker is None or (style is not None and marker[0] != style):
         return False
     if marker[0] == "number" and current is not None and marker[2] != (current.number or 0) + 1:
         return False
-    first_word = following.text[marker[1] :].split(maxsplit=1)[0].casefold()
-    return first_word in _ASKING
+    return _asks(_opening(lines, at, marker[1]))
 
 
 def _lines(text: str) -> list[_Line]:
@@ -122,6 +140,13 @@ def _ends_item(text: str) -> bool:
     return text.rstrip().endswith(tuple(_ENDS))
 
 
+def _dangles(text: str) -> bool:
+    """The item stops on a word that cannot end a sentence ('... is routinely given to'): the page broke inside it,
+    so the next line carries on even after a blank line and with a capital ('Fostering to Adopt arrangements')."""
+    words = text.split()
+    return bool(words) and words[-1].casefold() in _DANGLING
+
+
 def _subheading(line: str) -> bool:
     """A short title line inside a list ('Outcomes for care leavers') that groups the items after it."""
     stripped = line.strip()
@@ -129,18 +154,62 @@ def _subheading(line: str) -> bool:
 
 
 def _asks(opening: str) -> bool:
-    """An item that asks for something: 'Ensure...', or '... needs to be improved', '... should ...'."""
-    words = opening.split()
-    return bool(words) and (words[0].casefold() in _ASKING or bool(_ASKING_WORDS.search(opening[:300])))
+    """An item that asks for something: 'Ensure...', 'Fully embed...', 'Better coordinate...', or its first sentence
+    says what should be done ('... should be developed', 'The BSCB to ensure ...')."""
+    words = [word.casefold().rstrip(",;:") for word in opening.split()[:2]]
+    if not words:
+        return False
+    if words[0] in _ASKING or (len(words) == 2 and words[1] in _ASKING and (words[0].endswith("ly")
+                                                                          or words[0] in ("better", "to"))):
+        return True
+    someone_to = _SOMEONE_TO.match(opening)
+    if someone_to and someone_to.group("verb") in _ASKING:
+        return True
+    first_sentence = re.split(r"(?<=[.;])\s", opening[:300], maxsplit=1)[0]
+    return bool(_ASKING_WORDS.search(first_sentence))
 
 
-def _text_of(line: _Line | None) -> str:
-    return line.text if line else ""
+def _next_text(lines: list[_Line], after: int) -> int | None:
+    """The index of the next line with words on it (not a page number)."""
+    return next((index for index in range(after + 1, len(lines))
+                 if lines[index].stripped and not _LONE_NUMBER.fullmatch(lines[index].stripped)), None)
 
 
-def _next_text(lines: list[_Line], after: int) -> _Line | None:
-    return next((line for line in lines[after + 1 :] if line.stripped and not _LONE_NUMBER.fullmatch(line.stripped)),
-                None)
+def _opening(lines: list[_Line], at: int, marker_length: int) -> str:
+    """An item's first two lines, enough to tell whether it asks for something."""
+    following = _next_text(lines, at)
+    return lines[at].text[marker_length:] + " " + (lines[following].text if following is not None else "")
+
+
+def _titles(lines: list[_Line], index: int, blank: bool, current: _Item | None, text: str) -> bool:
+    """Line `index` is a title (a sub-heading in the list, or the next section's) rather than more of the current
+    item: a short capitalised line before the first item, or after a finished one, that does not run straight on
+    into prose; after a blank line, anything but the rest of an item broken off on 'to', 'the'..."""
+    if not _subheading(lines[index].text):
+        return False
+    if current is None:
+        return True
+    words = current.text(text)
+    if blank:
+        return not (_dangles(words) and _runs_on(lines, index))
+    return _ends_item(words) and not _runs_on(lines, index)
+
+
+def _runs_on(lines: list[_Line], index: int) -> bool:
+    """The line's words go straight on in the next line (prose, not an item, a page number or a blank line): a
+    sentence of an item that starts on a line of its own ('Reviews of ... should be clearly recorded and retained
+    with' / 'the child’s other records.'), not a sub-heading."""
+    following = lines[index + 1] if index + 1 < len(lines) else None
+    return (following is not None and bool(following.stripped) and _marker(following.text) is None
+            and not _LONE_NUMBER.fullmatch(following.stripped))
+
+
+def _footnote_follows(lines: list[_Line], index: int) -> bool:
+    """A footnote's number on its own line, its text on the next starting with a space (' These are residential
+    special schools...'), as the plain-text exports print a page's footnotes."""
+    following = lines[index + 1] if index + 1 < len(lines) else None
+    return (following is not None and following.text[:1].isspace() and bool(following.stripped)
+            and following.stripped[0].isupper())
 
 
 def _list_items(lines: list[_Line], first: int, text: str) -> list[_Item]:
@@ -148,24 +217,28 @@ def _list_items(lines: list[_Line], first: int, text: str) -> list[_Item]:
     items: list[_Item] = []
     style: str | None = None
     blank = False
+    passing = False  # inside a footnote or the list's introduction, up to the next blank line
     group: str | None = None
     for index in range(first, len(lines)):
         line = lines[index]
         stripped = line.stripped
         if not stripped:
-            blank = True
+            blank, passing = True, False
             continue
-        if _LONE_NUMBER.fullmatch(stripped):
+        if passing or _LONE_NUMBER.fullmatch(stripped):
             if items:
                 items[-1].gaps.append((line.start, line.end))
+            passing = passing or _footnote_follows(lines, index)
             continue
         if section_heading(stripped) or _AFTER_LIST.match(stripped):
             break
         marker = _marker(line.text)
         current = items[-1] if items else None
-        if marker is None and _subheading(line.text) and (
-                current is None or blank or _ends_item(current.text(text))):
-            if not _continues(_next_text(lines, index), style, current):
+        if current is None and marker is None and _INTRO.search(" ".join(l.text for l in lines[index : index + 2])):
+            passing = True
+            continue
+        if marker is None and _titles(lines, index, blank, current, text):
+            if not _continues(lines, _next_text(lines, index), style, current):
                 if current is not None:
                     break  # a title line after a finished item: the next section
             else:
@@ -173,13 +246,13 @@ def _list_items(lines: list[_Line], first: int, text: str) -> list[_Item]:
                 continue
         following = _next_text(lines, index)
         if marker and marker[0] == "number" and _subheading(line.text[marker[1]:]) and following is not None \
-                and (_marker(following.text) or ("", 0, None))[0] == "bullet":
+                and (_marker(lines[following].text) or ("", 0, None))[0] == "bullet" \
+                and not _asks(line.text[marker[1]:]):
             group, style, blank = _fold(line.text[marker[1]:]), "bullet", False
             continue  # a numbered theme ('1. Quality of practice') over bullet items
         if marker and style is None:
             style = marker[0]
-            opening = line.text[marker[1] :] + " " + _text_of(following)
-            if style == "number" and marker[2] != 1 and not _asks(opening):
+            if style == "number" and marker[2] != 1 and not _asks(_opening(lines, index, marker[1])):
                 break  # the report's own numbered paragraphs, not a list of what to do
         if marker and marker[0] == style:
             if style == "number" and current is not None and marker[2] != (current.number or 0) + 1:
@@ -191,7 +264,7 @@ def _list_items(lines: list[_Line], first: int, text: str) -> list[_Item]:
             current.end = line.end  # a sub-item (a bullet or a lettered point) belongs to its numbered item
         elif marker and style == "bullet" and marker[0] == "number":
             break
-        elif blank and (_ends_item(current.text(text)) or not stripped[0].islower()):
+        elif blank and (_ends_item(current.text(text)) or not (stripped[0].islower() or _dangles(current.text(text)))):
             break  # after a blank line, only a lower-case line can carry on an unfinished item
         else:
             current.end = line.end
