@@ -6,7 +6,7 @@ import datetime as dt
 
 from pydantic import BaseModel, Field
 
-AREAS_VERSION = 2  # bump when extraction changes, so the next build rewrites areas.json
+AREAS_VERSION = 3  # bump with every change to extraction.py: the next `index` run re-extracts from stored text
 
 
 class ImprovementArea(BaseModel):

@@ -8,10 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from index.improvements import document_areas
+from index.improvements import AREAS_VERSION, AreasFile, document_areas
 from index.improvements.curated import load_corrections
+from index.indexer import Indexer
 from index.models import Chunk, DocumentMeta
 from index.parsing import parse_file
+from index.store import IndexStore
+from tests.fakes import FakeEmbedder
 
 EVAL = Path(__file__).resolve().parents[2] / "eval"
 # the gold read while the extractor was designed, and one read afterwards from reports it had not seen
@@ -254,3 +257,30 @@ def test_the_development_reports_yield_every_item_whole(shared_dir, file, count,
     assert len(areas) == count, [a.text[:50] for a in areas]
     for ending in endings:
         assert any(a.text.endswith(ending) for a in areas), ending
+
+
+def test_an_index_built_by_an_older_extractor_is_re_extracted_from_stored_text_without_embedding(tmp_path,
+                                                                                               monkeypatch):
+    """areas.json records the extractor's version (AREAS_VERSION, bumped with every change to the extraction): the
+    next `index` run over an unchanged corpus writes a new generation whose areas come from the stored text, with
+    every passage's vector reused."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "report.txt").write_text("# A report\n\nRecommendations\n\n1. Improve the quality of assessments.\n"
+                                       "Reviews should be recorded.\n\n2. Reduce caseloads.\n", encoding="utf-8")
+    index_dir = tmp_path / "index"
+    with monkeypatch.context() as older:  # the extractor as it was: one version back, and it found nothing
+        older.setattr("index.indexer.extract_areas", lambda documents: ([], []))
+        older.setattr("index.indexer.AreasFile", lambda **fields: AreasFile(version=AREAS_VERSION - 1, **fields))
+        Indexer(FakeEmbedder()).run(corpus, index_dir)
+    said: list[str] = []
+    Indexer(FakeEmbedder()).run(corpus, index_dir, say=said.append)
+    store = IndexStore.open(index_dir)
+    try:
+        stored = store.improvement_areas()
+    finally:
+        store.close()
+    assert stored.version == AREAS_VERSION
+    assert [area.text for area in stored.areas] == [
+        "Improve the quality of assessments. Reviews should be recorded.", "Reduce caseloads."]
+    assert not [line for line in said if line.startswith("embedding")], said
