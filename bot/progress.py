@@ -136,6 +136,7 @@ class Tracker:
             if area.chunk_id:
                 self._listed.setdefault(area.chunk_id, []).append(area.text)
         self._evidence = lru_cache(maxsize=4096)(self._search_evidence)
+        self._later_documents = lru_cache(maxsize=256)(self._documents_after)
 
     # -- areas ---------------------------------------------------------------------------------------------
     def _corrected_areas(self) -> dict[str, list[ImprovementArea]]:
@@ -260,10 +261,10 @@ class Tracker:
                       and self.relevance(text, [self.store.chunk(e.chunk_id)])[0] >= self.theme_bar]
         return found
 
-    def _later_documents(self, council: str | None, after: dt.date | None) -> set[str]:
-        """The documents an area's evidence may come from (as the search filter lets them through)."""
+    def _documents_after(self, council: str | None, after: dt.date | None) -> frozenset[str]:
+        """The documents an inspection's evidence may come from (as the search filter lets them through)."""
         filters = SearchFilters(council=council, date_from=after)
-        return {meta.doc_id for meta in self.store.documents() if matches(meta, filters)}
+        return frozenset(meta.doc_id for meta in self.store.documents() if matches(meta, filters))
 
     def _search_evidence(self, text: str, council: str | None, after: dt.date | None) -> tuple[Evidence, ...]:
         """Passages of later documents of the council above the bar, at most PER_DOCUMENT per document, best first."""
