@@ -78,6 +78,7 @@ class _Item:
     number: int | None
     group: str | None = None
     gaps: list[tuple[int, int]] = field(default_factory=list)  # page numbers inside the item, left out of its text
+    points: bool = False  # it has sub-points, whose references are their own, not the whole item's context
 
     def text(self, document: str) -> str:
         """The item's words: its slice of the document without the page numbers it spans."""
@@ -261,7 +262,7 @@ def _list_items(lines: list[_Line], first: int, text: str) -> list[_Item]:
         elif current is None:
             break  # the heading is not followed by a list
         elif marker and style == "number":
-            current.end = line.end  # a sub-item (a bullet or a lettered point) belongs to its numbered item
+            current.end, current.points = line.end, True  # a sub-point (bullet or letter) belongs to its item
         elif marker and style == "bullet" and marker[0] == "number":
             break
         elif blank and (_ends_item(current.text(text)) or not (stripped[0].islower() or _dangles(current.text(text)))):
@@ -276,10 +277,11 @@ def _fold(text: str) -> str:
     return " ".join(text.split())
 
 
-def _area_text(slice_: str) -> tuple[str, str | None]:
-    """The item's words and, where it ends with one, its judgement context without the brackets."""
+def _area_text(slice_: str, points: bool) -> tuple[str, str | None]:
+    """The item's words and, where it ends with one (and not its last sub-point), its judgement context without the
+    brackets."""
     folded = _fold(slice_)
-    match = _CONTEXT.search(folded)
+    match = None if points else _CONTEXT.search(folded)
     if match is None:
         return folded, None
     return folded[: match.start()].rstrip(" ,;"), _fold(match.group("context"))
@@ -315,7 +317,7 @@ def document_areas(meta: DocumentMeta, text: str,
         if not items and not _NONE_FOUND.search(following):
             unread.append((number + 1, line.stripped))
         for item in items:
-            words, context = _area_text(item.text(text))
+            words, context = _area_text(item.text(text), item.points)
             context = context or item.group
             if not words or _NONE_FOUND.search(words):
                 continue

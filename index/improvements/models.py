@@ -6,7 +6,7 @@ import datetime as dt
 
 from pydantic import BaseModel, Field
 
-AREAS_VERSION = 3  # bump with every change to extraction.py: the next `index` run re-extracts from stored text
+AREAS_VERSION = 4  # bump with every change to extraction.py: the next `index` run re-extracts from stored text
 
 
 class ImprovementArea(BaseModel):

@@ -193,10 +193,10 @@ def test_dash_glyph_sub_bullets_belong_to_their_numbered_item_and_page_reference
             "paragraph 18).\n\n"
             "7. Review all cases (Paras 58, 62,64, 65)\n\n"
             "Summary for children and young people\n")
-    assert _texts(text) == [
+    assert _texts(text) == [  # each sub-point keeps its own reference: none is the whole item's context
         ("Improve the quality of assessments and plans by: \uf02d ensuring that assessments include consideration of "
          "absent significant adults (page 13, paragraph 20) \uf02d ensuring that they consider and reflect equality "
-         "and diversity factors", "page 13, paragraph 21"),
+         "and diversity factors (page 13, paragraph 21).", None),
         ("Ensure that strategy discussions include all relevant agencies", "page 13, paragraph 18"),
         ("Review all cases", "Paras 58, 62,64, 65"),
     ]
@@ -247,7 +247,7 @@ def test_every_wording_of_none_found_is_not_a_problem(none):
     ("nottingham_2014-05-14_ofsted-childrens-services-inspection.txt", 32,
      ["retained with the child’s other records.", "analysis of service development and impact across the partnership."]),
     ("wokingham_2016-01-05_ofsted-childrens-services-inspection.txt", 16,
-     ["and reflect equality and diversity factors", "promptly disseminated and carried out and that work with partner "
+     ["and reflect equality and diversity factors (page 13, paragraph 21).", "promptly disseminated and carried out and that work with partner "
       "agencies is effectively coordinated by social workers and their managers"]),
 ])
 def test_the_development_reports_yield_every_item_whole(shared_dir, file, count, endings):
