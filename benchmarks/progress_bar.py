@@ -2,7 +2,9 @@
 
     python -m benchmarks.progress_bar --corpus DIR --index-dir DIR [--pairs 600]
 
-Prints the quantiles of the relevance an area gets from a passage on an unrelated theme (`negative_relevances`).
+Prints the quantiles of the relevance an area gets from a passage on an unrelated theme (`negative_relevances`), and
+for the themes areas list (`negative_theme_relevances`): the quantiles of such a passage's relevance to the theme, and
+the share of them a theme search would show (relevance to the theme >= EVIDENCE_BAR and to the area >= THEME_BAR).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pairs", type=int, default=600)
     args = parser.parse_args(argv)
 
-    from bot.progress import EVIDENCE_BAR, measure_bar, negative_relevances
+    from bot.progress import EVIDENCE_BAR, THEME_BAR, measure_bar, negative_relevances, negative_theme_relevances
     from bot.services import Services
     from bot.settings import load_settings
 
@@ -30,6 +32,13 @@ def main(argv: list[str] | None = None) -> int:
     result = {"areas": len(areas), "negative_pairs": len(scores), "evidence_bar_in_use": EVIDENCE_BAR}
     for quantile in (0.8, 0.9, 0.95, 0.99):
         result[f"q{int(quantile * 100)}"] = round(measure_bar(scores, quantile), 3)
+    theme_scores = negative_theme_relevances(services.searcher, areas, pairs=args.pairs)
+    result["theme_negative_pairs"] = len(theme_scores)
+    for quantile in (0.8, 0.9, 0.95, 0.99):
+        result[f"theme_q{int(quantile * 100)}"] = round(measure_bar([t for t, _ in theme_scores], quantile), 3)
+    shown = sum(1 for theme, area in theme_scores if theme >= EVIDENCE_BAR and area >= THEME_BAR)
+    result["theme_bar_in_use"] = THEME_BAR
+    result["theme_negatives_shown"] = round(shown / len(theme_scores), 3) if theme_scores else None
     print(json.dumps(result, indent=1))
     return 0
 

@@ -473,6 +473,27 @@ def negative_relevances(searcher: Searcher, areas: list[ImprovementArea], pairs:
     return scores
 
 
+def negative_theme_relevances(searcher: Searcher, areas: list[ImprovementArea], pairs: int = 600,
+                              seed: int = 0) -> list[tuple[float, float]]:
+    """For a theme an area lists and a passage on an unrelated theme (found as in `negative_relevances`, for an
+    area B sharing no rare word with the theme): the passage's relevance to the theme and to the whole area. A theme's
+    passage is shown when the first clears EVIDENCE_BAR and the second THEME_BAR; how often both hold here is how
+    often a theme would link a passage on another theme."""
+    rng = random.Random(seed)
+    tracker = Tracker(searcher, bar=-1.0)
+    listed = [(area, theme) for area in areas for theme in themes(area.text)]
+    scores: list[tuple[float, float]] = []
+    for _ in range(pairs if listed else 0):
+        (a, theme), b = rng.choice(listed), rng.choice(areas)
+        if council_matches(a.council, b.council) or tracker.rare_words(theme) & tracker.rare_words(b.text):
+            continue
+        hits = searcher.search(b.text, k=3, filters=SearchFilters(council=b.council) if b.council else None)
+        hits = [h for h in hits if h.document.doc_id != b.doc_id] or hits
+        if hits:
+            scores.append((tracker.relevance(theme, [hits[0].chunk])[0], tracker.relevance(a.text, [hits[0].chunk])[0]))
+    return scores
+
+
 def measure_bar(scores: list[float], quantile: float = 0.9) -> float:
     """The bar: the `quantile` of the negatives' relevance (EVIDENCE_BAR was set from the 0.9 quantile)."""
     return float(np.quantile(scores, quantile)) if scores else EVIDENCE_BAR

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.progress import PER_DOCUMENT, ProgressError, Tracker, themes
+from bot.progress import PER_DOCUMENT, ProgressError, Tracker, negative_theme_relevances, themes
 from bot.rendering import progress_sections
 from index.improvements.curated import load_corrections
 from index.indexer import Indexer
@@ -175,6 +175,11 @@ def test_a_theme_links_a_later_document_only_where_the_whole_area_has_none(store
     found = next(a for a in tracker.progress("Bradford", B2018).areas if a.id == area.id).evidence
     assert {e.doc_id for e in found} == {B2023, "bradford_2026-05-21_ofsted-childrens-services-inspection"}
     assert not set(themes(area.text)) & set(searched)  # every later document has the area's own link: no theme searched
+
+
+def test_theme_negatives_score_a_theme_and_its_area_against_a_passage_found_for_another_council(store):
+    scores = negative_theme_relevances(Searcher(store, FakeEmbedder()), store.improvement_areas().areas, pairs=40)
+    assert 0 < len(scores) <= 40 and all(len(pair) == 2 and -1.0 <= min(pair) <= max(pair) <= 2.0 for pair in scores)
 
 
 def test_curated_corrections_hide_add_pin_and_unpin(store, tmp_path):
