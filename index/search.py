@@ -7,6 +7,7 @@ fusion it keeps how far apart passages are, so a strong lexical match is not dro
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from typing import Iterable, Literal
 
@@ -37,8 +38,9 @@ class SearchConfig(BaseModel):
     expansion_weight: float = Field(0.5, ge=0.0, le=1.0,
                                     description="BM25 weight of glossary synonyms beside the words actually typed")
     coverage_weight: float = Field(0.2, ge=0.0, description="weight of the share of the query's rare words a passage "
-                                   "contains, added to the fused score of the best `rerank_depth` candidates")
-    rerank_depth: int = Field(30, description="candidates measured for coverage: this many by words, and by fusion")
+                                   "contains, added to the fused score")
+    phrase_weight: float = Field(0.2, ge=0.0, description="weight of the share of the query's consecutive word pairs "
+                                 "a passage holds in the same order ('pattern in many teams' as the report says it)")
     paraphrase_coverage: float = Field(0.5, ge=0.0, le=1.0, description="below this share of the question's rare "
                                        "words in every candidate, the question is worded unlike the documents")
     paraphrase_dense_weight: float = Field(0.5, ge=0.0, le=1.0,
@@ -63,6 +65,7 @@ class QueryWords(BaseModel):
 
     weights: dict[str, float]
     synonyms: list[tuple[frozenset[str], list[frozenset[str]]]] = []
+    pairs: frozenset[tuple[str, str]] = frozenset()
 
     def coverage(self, meta: DocumentMeta, chunk: Chunk) -> float:
         """Share of the query's weight whose words (or a synonym of them) the passage and its document's title and
@@ -74,6 +77,11 @@ class QueryWords(BaseModel):
     def text_coverage(self, text: str) -> float:
         """The same share for a plain text (an area for improvement, a heading)."""
         return self._share(terms_of(text))
+
+    def pair_share(self, text: str) -> float:
+        """Share of the query's consecutive word pairs that the text holds side by side: a phrase said as the report
+        says it, which word counts alone cannot see."""
+        return len(self.pairs & pairs_of(text)) / len(self.pairs) if self.pairs else 0.0
 
     def _share(self, present: set[str]) -> float:
         total = sum(self.weights.values())
@@ -134,24 +142,14 @@ class Searcher:
         chunks = self.store.chunks_by_id(candidates)
         metas = [self.store.document(chunk.doc_id) for chunk in chunks]
         words = self.query_words(query, intent)
-        coverage = np.full(len(candidates), np.nan, dtype=np.float32)
-        depth = self.config.rerank_depth
-
-        def measure(positions: np.ndarray) -> None:
-            for i in positions[:depth]:
-                if np.isnan(coverage[i]):
-                    coverage[i] = words.coverage(metas[i], chunks[i])
-
-        measure(np.argsort(-lexical, kind="stable"))  # the passages most likely to hold the question's words
-        fused = self._fuse(cosines, lexical, mode, np.nan_to_num(coverage)) * self._boosts(metas, intent)
-        measure(np.argsort(-fused, kind="stable"))
+        coverage = np.array([words.coverage(meta, chunk) for meta, chunk in zip(metas, chunks)], dtype=np.float32)
+        fused = self._fuse(cosines, lexical, mode, coverage) * self._boosts(metas, intent)
         if mode == "hybrid":
-            fused = fused + self.config.coverage_weight * np.nan_to_num(coverage)
+            phrasing = np.array([words.pair_share(chunk.text) for chunk in chunks], dtype=np.float32)
+            fused = fused + self.config.coverage_weight * coverage + self.config.phrase_weight * phrasing
         order = np.argsort(-fused, kind="stable")
         hits = (SearchHit(chunk=chunks[i], document=metas[i], score=float(fused[i]), dense_score=float(cosines[i]),
-                          lexical_score=float(lexical[i]),
-                          coverage=float(coverage[i]) if not np.isnan(coverage[i]) else words.coverage(
-                              metas[i], chunks[i]))
+                          lexical_score=float(lexical[i]), coverage=float(coverage[i]))
                 for i in order)
         return self._distinct(hits, k)
 
@@ -167,7 +165,8 @@ class Searcher:
             as_typed = frozenset().union(*(name for name in names if name and name <= weights.keys()))
             if as_typed:
                 synonyms.append((as_typed, [name for name in names if name and not name <= as_typed]))
-        return QueryWords(weights=weights, synonyms=synonyms)
+        in_order = [term for term in analyse(query) if term not in named]
+        return QueryWords(weights=weights, synonyms=synonyms, pairs=frozenset(zip(in_order, in_order[1:])))
 
     def absent_terms(self, query: str, filters: SearchFilters | None = None) -> list[GlossaryEntry]:
         """Acronyms typed in the query (SEND, JTAI, UASC) that no passage within the filters mentions under any of
@@ -264,6 +263,14 @@ class Searcher:
             if len(hits) == k:
                 break
         return hits
+
+
+@functools.lru_cache(maxsize=20_000)  # the same passages come back question after question
+def pairs_of(text: str) -> frozenset[tuple[str, str]]:
+    """The text's consecutive pairs of analysed words (stop words left out, so 'pattern in many teams' holds
+    ('pattern', 'mani'))."""
+    terms = analyse(text)
+    return frozenset(zip(terms, terms[1:]))
 
 
 def _is_acronym(name: str) -> bool:
