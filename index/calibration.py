@@ -73,7 +73,7 @@ def place_bar(off_topic: list[float], in_scope: list[float]) -> float:
     between it and their low end.
 
     The best probe alone is blind to what answerable questions score: on a corpus so large that some everyday
-    question finds all its words, a bar above it refuses a quarter of the questions the corpus answers; there
+    question finds all its words, a bar above it refuses nearly half the questions the corpus answers; there
     the midpoint gives up a little on each side. The in-scope questions only ever lower the bar: they are made
     of the passage's own words, so real questions, which paraphrase, score lower still, and a bar raised to
     them would refuse paraphrases that clear every probe ('send' where the paper says 'submit')."""
