@@ -225,7 +225,8 @@ def test_an_introduction_before_the_list_and_a_footnote_inside_it_are_passed_ove
             "1. Take urgent action to review the cases of all children. (Para 31)\n\n"
             "2. Improve the quality of personal education plans for cared for children.\n\n"
             "2\n"
-            " Looked after children in Rochdale are known locally as cared for children, following a consultation with\n"
+            " Looked after children in Rochdale are known locally as cared for children, following a consultation"
+            " with\n"
             "them. Where possible, we have used that term in this report.\n\n"
             "Timeliness of intervention\n\n"
             "3. Ensure that assessments are timely.\n\n"
@@ -245,10 +246,12 @@ def test_every_wording_of_none_found_is_not_a_problem(none):
 
 @pytest.mark.parametrize(("file", "count", "endings"), [
     ("nottingham_2014-05-14_ofsted-childrens-services-inspection.txt", 32,
-     ["retained with the child’s other records.", "analysis of service development and impact across the partnership."]),
+     ["retained with the child’s other records.",
+      "analysis of service development and impact across the partnership."]),
     ("wokingham_2016-01-05_ofsted-childrens-services-inspection.txt", 16,
-     ["and reflect equality and diversity factors (page 13, paragraph 21).", "promptly disseminated and carried out and that work with partner "
-      "agencies is effectively coordinated by social workers and their managers"]),
+     ["and reflect equality and diversity factors (page 13, paragraph 21).",
+      "promptly disseminated and carried out and that work with partner agencies is effectively coordinated by social "
+      "workers and their managers"]),
 ])
 def test_the_development_reports_yield_every_item_whole(shared_dir, file, count, endings):
     """The two older-framework reports whose lists a held-out reading found cut short (eval/improvement_links_gold.json
