@@ -240,7 +240,7 @@ class Tracker:
         return len(inspections)
 
     def _area_progress(self, area: ImprovementArea, meta: DocumentMeta, after: dt.date | None) -> AreaProgress:
-        found = [e for e in self._found(area.text, meta.council, after)
+        found = [e for e in self._evidence(area.text, meta.council, after)
                  if (area.id, e.chunk_id) not in self.corrections.unpinned and e.doc_id != meta.doc_id]
         pinned = [self._pinned(area, pin.chunk_id) for pin in self.corrections.pinned if pin.area == area.id]
         chosen = {e.chunk_id: e for e in [*[p for p in pinned if p is not None], *found]}
@@ -249,54 +249,64 @@ class Tracker:
                             source=Source(chunk_id=area.chunk_id, location=area.location), evidence=evidence,
                             latest_evidence_date=max((e.date for e in evidence if e.date), default=None))
 
-    def _found(self, text: str, council: str | None, after: dt.date | None) -> list[Evidence]:
-        """The area's own evidence, then, for a later document it has none in, the best passage found for one of
-        the themes it lists ('..., including disabled children, ...'): a passage on one theme rarely matches the
-        wording of the whole list well enough to clear the bar."""
-        found = list(self._evidence(text, council, after))
-        listed = themes(text) if self._later_documents(council, after) - {e.doc_id for e in found} else []
-        self._vectors.prefetch(listed)
-        for theme in listed:
-            found += [e for e in self._evidence(theme, council, after) if e.doc_id not in {f.doc_id for f in found}
-                      and self.relevance(text, [self.store.chunk(e.chunk_id)])[0] >= self.theme_bar]
-        return found
-
     def _documents_after(self, council: str | None, after: dt.date | None) -> frozenset[str]:
         """The documents an inspection's evidence may come from (as the search filter lets them through)."""
         filters = SearchFilters(council=council, date_from=after)
         return frozenset(meta.doc_id for meta in self.store.documents() if matches(meta, filters))
 
     def _search_evidence(self, text: str, council: str | None, after: dt.date | None) -> tuple[Evidence, ...]:
-        """Passages of later documents of the council above the bar, at most PER_DOCUMENT per document, best first."""
-        filters = SearchFilters(council=council, date_from=after) if council else SearchFilters(date_from=after)
-        hits = [hit for hit in self.searcher.search(text, k=_CANDIDATES, filters=filters) if hit.relevance >= self.bar]
-        return tuple(_evidence(hit.document, hit.chunk, quote, hit.relevance)
-                     for hit, quote in self._best_quoted(hits, self._weights(text), PER_DOCUMENT))
+        """Passages of later documents of the council above the bar, at most PER_DOCUMENT per document, best first;
+        then, for a later document with none, the passage that speaks best to one of the themes the area lists."""
+        hits = self.searcher.search(text, k=_CANDIDATES, filters=SearchFilters(council=council, date_from=after))
+        own = [hit for hit in hits if hit.relevance >= self.bar]
+        found = [_evidence(hit.document, hit.chunk, quote, score) for hit, score, quote
+                 in self._best_quoted(own, [hit.relevance for hit in own], self._weights(text), PER_DOCUMENT)]
+        missing = self._later_documents(council, after) - {e.doc_id for e in found}
+        listed = themes(text) if missing else []
+        if listed:
+            found += self._theme_evidence(text, listed, [hit for hit in hits if hit.document.doc_id in missing])
+        return tuple(found)
 
-    def _best_quoted(self, hits: list[SearchHit], weights: dict[str, float],
-                     per_document: int) -> list[tuple[SearchHit, str]]:
-        """The hits whose quote holds enough of the area's rare words, ranked by relevance plus that share (ties in
-        search order), at most `per_document` of each document, with their quotes.
+    def _theme_evidence(self, text: str, listed: list[str], hits: list[SearchHit]) -> list[Evidence]:
+        """The best of the area's candidates for each theme it lists, in documents no passage was chosen from yet:
+        a passage on one theme ('..., including disabled children, ...') rarely matches the wording of the whole
+        list well enough to clear the bar. It must clear the bar for its theme, and THEME_BAR for the whole area."""
+        on_area = self.relevance(text, [hit.chunk for hit in hits]) if hits else []
+        hits = [hit for hit, score in zip(hits, on_area) if score >= self.theme_bar]
+        self._vectors.prefetch(listed if hits else [])
+        found: list[Evidence] = []
+        for theme in listed:
+            open_hits = [hit for hit in hits if hit.document.doc_id not in {e.doc_id for e in found}]
+            scores = self.relevance(theme, [hit.chunk for hit in open_hits]) if open_hits else []
+            passing = [(hit, score) for hit, score in zip(open_hits, scores) if score >= self.bar]
+            found += [_evidence(hit.document, hit.chunk, quote, score) for hit, score, quote in self._best_quoted(
+                [hit for hit, _ in passing], [score for _, score in passing], self._weights(theme), PER_DOCUMENT)]
+        return found
+
+    def _best_quoted(self, hits: list[SearchHit], relevances: list[float], weights: dict[str, float],
+                     per_document: int) -> list[tuple[SearchHit, float, str]]:
+        """The hits whose quote holds enough of the query's rare words, ranked by relevance plus that share (ties in
+        search order), at most `per_document` of each document, with their relevance and quotes.
 
         A quote holds no word its passage lacks, so the passage's own share bounds the quote's: a hit is quoted only
         when that bound lets it clear _MIN_SHARE and outrank what its document has already chosen (quoting every
         candidate was a third of a fresh `progress`). The choice is the one quoting them all would make."""
         rare = _rare(weights)
         shares = [self._share_bound(hit.chunk, rare) for hit in hits]
-        order = sorted(range(len(hits)), key=lambda n: (-(hits[n].relevance + shares[n]), n))
-        chosen: dict[str, list[tuple[float, int, SearchHit, str]]] = {}
+        order = sorted(range(len(hits)), key=lambda n: (-(relevances[n] + shares[n]), n))
+        chosen: dict[str, list[tuple[float, int, str]]] = {}
         for n in order:
-            hit, bound = hits[n], hits[n].relevance + shares[n]
-            best = chosen.setdefault(hit.document.doc_id, [])
+            bound = relevances[n] + shares[n]
+            best = chosen.setdefault(hits[n].document.doc_id, [])
             if shares[n] < _MIN_SHARE or len(best) >= per_document and best[per_document - 1][0] > bound:
                 continue
-            found = self._quote(hit.chunk, weights)
+            found = self._quote(hits[n].chunk, weights)
             if found is not None:
-                best.append((hit.relevance + found[1], n, hit, found[0]))
+                best.append((relevances[n] + found[1], n, found[0]))
                 best.sort(key=lambda quoted: (-quoted[0], quoted[1]))
         kept = sorted((quoted for best in chosen.values() for quoted in best[:per_document]),
                       key=lambda quoted: (-quoted[0], quoted[1]))
-        return [(hit, quote) for _, _, hit, quote in kept]
+        return [(hits[n], relevances[n], quote) for _, n, quote in kept]
 
     def _share_bound(self, chunk: Chunk, rare: dict[str, float]) -> float:
         """The most of the rare-word weight any quote of this passage can hold (1.0 for a list of areas, whose items
@@ -370,8 +380,8 @@ class Tracker:
         filters = SearchFilters(council=meta.council, date_from=meta.date, date_to=meta.date) if meta.date else None
         hits = [h for h in self.searcher.search(area.text, k=_CANDIDATES, filters=filters)
                 if h.document.doc_id == meta.doc_id and h.relevance >= self.bar]
-        best = self._best_quoted(hits, self._weights(area.text), 1)
-        return _evidence(meta, best[0][0].chunk, best[0][1], best[0][0].relevance) if best else None
+        best = self._best_quoted(hits, [hit.relevance for hit in hits], self._weights(area.text), 1)
+        return _evidence(meta, best[0][0].chunk, best[0][2], best[0][1]) if best else None
 
 
 class _Prefetched:

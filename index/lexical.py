@@ -113,9 +113,10 @@ class LexicalIndex:
         """Whether every column lists its passages in ascending position (bm25s's sparse matrix does), which the
         lookup at allowed positions needs; checked once (milliseconds), and never assumed."""
         if self._sorted is None:
-            steps = np.diff(self._indices)
-            column_starts = np.asarray(self._indptr[1:-1]) - 1
-            self._sorted = bool(np.isin(np.flatnonzero(steps <= 0), column_starts).all())
+            rising = np.diff(self._indices) > 0
+            last_of_column = np.asarray(self._indptr[1:-1]) - 1  # a column's last row may be above the next's first
+            rising[last_of_column[(last_of_column >= 0) & (last_of_column < len(rising))]] = True
+            self._sorted = bool(rising.all())
         return self._sorted
 
     def search(self, query: str, k: int, mask: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:

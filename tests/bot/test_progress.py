@@ -156,25 +156,28 @@ def test_an_area_that_lists_themes_is_cut_into_verbatim_pieces(area, listed):
 def test_a_theme_links_a_later_document_only_where_the_whole_area_has_none(store, monkeypatch):
     area = next(a for a in store.improvement_areas().areas if a.text.startswith("multi-agency child protection work"))
     assert len(themes(area.text)) == 4
-    shown = {}
+    shown, scored = {}, []
     for theme_bar in (0.0, float("inf")):
         tracker = Tracker(Searcher(store, FakeEmbedder()), bar=0.0, theme_bar=theme_bar)
-        search, searched = tracker._search_evidence, []
-        monkeypatch.setattr(tracker, "_evidence", lambda text, *rest, s=search, seen=searched: seen.append(text) or (
-            () if text == area.text else s(text, *rest)))  # the whole area finds nothing above the bar
+        best_quoted, own = tracker._best_quoted, tracker._weights(area.text)
+        monkeypatch.setattr(tracker, "_best_quoted", lambda hits, scores, weights, n, b=best_quoted: (
+            [] if weights == own else b(hits, scores, weights, n)))  # the whole area clears the bar nowhere
+        relevance = tracker.relevance
+        monkeypatch.setattr(tracker, "relevance",
+                            lambda text, chunks, r=relevance: scored.append(text) or r(text, chunks))
         shown[theme_bar] = next(a for a in tracker.progress("Bradford", B2018).areas if a.id == area.id).evidence
-        assert searched[searched.index(area.text) + 1:][:4] == themes(area.text)
+    assert themes(area.text)[0] in scored  # the first theme scored (the next only for documents still without one)
     docs = [e.doc_id for e in shown[0.0]]
     assert docs and len(docs) == len(set(docs)) and B2018 not in docs  # one passage per later document at most
     assert all(e.quote in _fold(store.chunk(e.chunk_id).text) for e in shown[0.0])
     assert shown[float("inf")] == []  # a theme's passage that does not speak to the whole area is not shown
 
-    tracker = Tracker(Searcher(store, FakeEmbedder()), bar=0.0)
-    search, searched = tracker._search_evidence, []
-    monkeypatch.setattr(tracker, "_evidence", lambda text, *rest: searched.append(text) or search(text, *rest))
+    tracker, scored = Tracker(Searcher(store, FakeEmbedder()), bar=0.0), []
+    relevance = tracker.relevance
+    monkeypatch.setattr(tracker, "relevance", lambda text, chunks: scored.append(text) or relevance(text, chunks))
     found = next(a for a in tracker.progress("Bradford", B2018).areas if a.id == area.id).evidence
     assert {e.doc_id for e in found} == {B2023, "bradford_2026-05-21_ofsted-childrens-services-inspection"}
-    assert not set(themes(area.text)) & set(searched)  # every later document has the area's own link: no theme searched
+    assert not set(themes(area.text)) & set(scored)  # every later document has the area's own link: no theme scored
 
 
 def test_theme_negatives_score_a_theme_and_its_area_against_a_passage_found_for_another_council(store):
