@@ -16,7 +16,8 @@ from pydantic import BaseModel
 from bot.conversation import Context, carried_line, follow_up
 from bot.grade_answers import asks_about_grade, grade_lead
 from bot.rendering import display_date, ends_sentence, iso_date, no_evidence_line, not_covered, render_answer
-from bot.timeline_answers import (asks_about_visits, asks_before_that, event_named, names_a_visit, timeline_lead,
+from bot.timeline_answers import (asks_about_visits, asks_before_that, event_named, names_a_visit,
+                                  nothing_on_the_timeline, timeline_lead,
                                   visit_before)
 from index.lexical import analyse
 from index.models import Chunk, DocumentMeta, SearchFilters, SearchHit, council_matches
@@ -144,8 +145,9 @@ class Answerer:
         understood = _understood(intent, filters, asked.carried)
         following = Context(council=council, years=intent.years, date_from=intent.date_from, date_to=intent.date_to,
                             topic=asked.topic, event_id=event.id if event else None)
-        if not chosen and lead is None:
-            refusal = self._not_covered(hits, unmentioned)
+        unrecorded = None if lead is not None or unmentioned else self._no_visit_recorded(text, intent, council)
+        if unrecorded or (not chosen and lead is None):
+            refusal = unrecorded or self._not_covered(hits, unmentioned)
             return Answer(question=question, found=False, citations=[], understood=understood, context=following,
                           searched=text, answer="\n".join(filter(None, (understood, refusal))))
         if len(citations) < _MAX_CITATIONS:  # a tracker lead already quotes the area and its evidence
@@ -168,7 +170,7 @@ class Answerer:
         if timeline is not None:
             text, event = timeline
             return text, event, self._timeline_citations(terms, event) if event else []
-        grade = grade_lead(intent, council, self.searcher.store) if asks_about_grade(question) else None
+        grade = grade_lead(question, intent, council, self.searcher.store) if asks_about_grade(question) else None
         if grade is not None:
             return grade.text, None, [_citation(1, grade.document, grade.chunk, grade.quote)] if grade.chunk else []
         if self.progress is not None and council and _ABOUT_PROGRESS.search(question):
@@ -216,6 +218,13 @@ class Answerer:
         since = intent.date_from or (dt.date(min(intent.years), 1, 1) if intent.years else None)
         until = intent.date_to or (dt.date(max(intent.years), 12, 31) if intent.years else None)
         return timeline_lead(question, self.timeline(self.today(), council), council, since, until)
+
+    def _no_visit_recorded(self, question: str, intent: QueryIntent, council: str | None) -> str | None:
+        """'When is Bury's next monitoring visit?' where the timeline holds no visit of Bury at all: said plainly,
+        rather than quoting a passage that mentions some other 'next' meeting."""
+        if self.timeline is None or intent.years or intent.date_from or intent.date_to:
+            return None
+        return nothing_on_the_timeline(question, self.timeline(self.today(), council), council)
 
     def _timeline_citations(self, terms: dict[str, float], event: VisitEvent) -> list[Citation]:
         """The event's own quotes, newest document first, within two citations and half the quote budget."""

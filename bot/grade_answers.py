@@ -14,6 +14,9 @@ from index.models import Chunk, DocumentMeta, council_matches
 from index.query import QueryIntent, of_year
 from index.store import IndexStore
 
+# a school, nursery or children's home has its own Ofsted grade, which the council's children's services reports do
+# not give
+_OTHER_SETTING = re.compile(r"\b(schools?|academy|academies|nurser(?:y|ies)|colleges?|children['’]s\s+homes?)\b", re.I)
 _ABOUT_GRADE = re.compile(r"\b(grades?|graded|rated|ratings?|judge(?:d|ment)s?|overall effectiveness|verdict)\b", re.I)
 
 
@@ -30,19 +33,27 @@ def asks_about_grade(question: str) -> bool:
     return bool(_ABOUT_GRADE.search(question))
 
 
-def grade_lead(intent: QueryIntent, council: str | None, store: IndexStore) -> GradeLead | None:
-    """The graded report of the council the question is about, of the year it names, else its latest."""
-    if council is None:
+def grade_lead(question: str, intent: QueryIntent, council: str | None, store: IndexStore) -> GradeLead | None:
+    """The graded report of the council the question is about, of the year it names, else its latest. A year with
+    no report is said plainly, with the judgement then in force (or the first one after it)."""
+    if council is None or _OTHER_SETTING.search(question):
         return None
     graded = sorted((meta for meta in store.documents() if meta.grade and meta.date and meta.council
                      and council_matches(council, meta.council)), key=lambda meta: meta.date)
-    if intent.years:
-        graded = [meta for meta in graded if any(of_year(meta.date, year) for year in intent.years)]
     if not graded:
         return None
-    report = graded[-1]
-    text = (f"Ofsted's overall effectiveness judgement for {report.council}, in the report of "
-            f"{display_date(report)}: “{report.grade}”.")
+    of_years = [meta for meta in graded if any(of_year(meta.date, year) for year in intent.years)]
+    if of_years or not intent.years:
+        report = (of_years or graded)[-1]
+        text = (f"Ofsted's overall effectiveness judgement for {report.council}, in the report of "
+                f"{display_date(report)}: “{report.grade}”.")
+    else:
+        first = min(intent.years)
+        before = [meta for meta in graded if meta.date.year < first]
+        report = before[-1] if before else graded[0]
+        years = " or ".join(str(year) for year in intent.years)
+        text = (f"No Ofsted report on {report.council} from {years} is in the documents. The judgement of the "
+                f"report of {display_date(report)}: “{report.grade}”.")
     for chunk in store.document_chunks(report.doc_id):
         stated = _stated(chunk.text, report.grade)
         if stated:

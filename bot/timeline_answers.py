@@ -179,6 +179,23 @@ def timeline_lead(question: str, timeline: Timeline, council: str | None = None,
     return None
 
 
+def nothing_on_the_timeline(question: str, timeline: Timeline, council: str | None) -> str | None:
+    """The plain statement for a question about when the next visit is, when the timeline holds none of the kind
+    asked (any kind, if none is named) for the council, past or planned; None when it holds one."""
+    if not asks_about_visits(question) or asks_about_the_past(question) or asks_before_that(question):
+        return None
+    kind = _wanted_kind(question)
+    councils = [e for e in timeline.past + timeline.upcoming + timeline.unconfirmed
+                if council is None or council_matches(council, e.council)]
+    if any(kind is None or e.kind == kind for e in councils):
+        return None
+    whose = f" of {council}" if council else ""
+    line = (f"The documents record no {KIND_NAMES[kind] if kind else 'inspection or visit'}{whose}, past or planned "
+            f"({_known_on(timeline)}), so they cannot say when the next one is.")
+    other = latest([e for e in councils if e.status == "took_place"])
+    return f"{line} The last event they record: {describe(other)}." if other else line
+
+
 _MONTHS = {name: number for number, name in enumerate(
     ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november",
      "december"), start=1)}

@@ -54,6 +54,17 @@ def test_an_earlier_year_finds_the_earlier_report(graded):
     assert "“Inadequate”" in answer.lead and answer.citations[0].doc_id == "bradford_2018-10-29"
 
 
-def test_a_year_with_no_graded_report_gives_no_grade(graded):
+def test_a_year_with_no_graded_report_says_so_and_gives_the_judgement_then_in_force(graded):
     answer = graded.answerer.ask("What was Bradford's grade in 2020?")
-    assert "judgement for" not in (answer.lead or "")
+    assert answer.lead.splitlines()[-1].startswith("No Ofsted report on Bradford from 2020 is in the documents.")
+    assert "“Inadequate”" in answer.lead and answer.citations[0].doc_id == "bradford_2018-10-29"
+
+
+def test_a_year_before_every_report_gives_the_first_one(graded):
+    answer = graded.answerer.ask("How was Hull rated in 2015?")
+    assert "No Ofsted report on Kingston Upon Hull from 2015" in answer.lead and "17 May 2019" in answer.lead
+
+
+def test_a_schools_grade_is_not_answered_with_the_councils(graded):
+    answer = graded.answerer.ask("What grade did Ofsted give St Mary's Primary School in Bradford?")
+    assert "judgement" not in (answer.lead or "")

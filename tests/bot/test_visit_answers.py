@@ -290,3 +290,15 @@ def test_a_year_in_the_question_narrows_the_lead_to_that_year(seed_events):
     text, event = timeline_lead("Is a full inspection expected in 2025?", build_timeline(seed_events, dt.date(2024, 6, 1)),
                                 "Nottingham", since=dt.date(2025, 1, 1), until=dt.date(2025, 12, 31))
     assert event.kind == "full_inspection" and text.startswith("Next on the visits timeline")
+
+
+def test_next_visit_of_a_kind_never_recorded_is_declined_plainly(seed_services):
+    answer = seed_services.answerer.ask("When is Bury Council's next Ofsted monitoring visit?")
+    assert not answer.found and answer.citations == []
+    assert "The documents record no monitoring visit of Bury Council, past or planned" in answer.answer
+    assert "The last event they record: Bury Council: a full inspection" in answer.answer
+
+
+def test_a_kind_the_council_has_is_answered_from_the_timeline(seed_services):
+    answer = seed_services.answerer.ask("When is Bury's next full inspection?")
+    assert answer.found and "The last full inspection the documents tell of" in answer.lead
