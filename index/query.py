@@ -25,7 +25,10 @@ _YEAR = re.compile(r"\b(19[89]\d|20\d\d)\b")
 _EVENT = r"(?!\s*(?:'s\s+)?(?:ofsted\s+)?(?:inspections?|reports?|visits?|judgements?|letters?)\b)"
 _BEFORE = re.compile(rf"\b(?:before|prior to|until|up to|earlier than)\s+(?:the\s+end of\s+)?(19[89]\d|20\d\d)\b{_EVENT}", re.I)
 _SINCE = re.compile(rf"\b(since|after|from|later than)\s+(?:the\s+start of\s+)?(19[89]\d|20\d\d)\b{_EVENT}", re.I)
-_LATEST = re.compile(r"\b(latest|most recent(?:ly)?|current(?:ly)?|now|newest|last|recent|today|this year)\b", re.I)
+# 'now' asks for the present only at the end of a question or as 'right now'/'as of now': 'young people who now live
+# outside the city' is about where they live, not about the newest papers
+_LATEST = re.compile(r"\b(latest|most recent(?:ly)?|current(?:ly)?|newest|last|recent|today|this year|at the moment"
+                     r"|(?:right|as of) now|now(?=\W*$))\b", re.I)
 _TYPE_WORDS: dict[str, str] = {
     r"\bminutes?\b|\bscrutiny (?:committee|meeting)\b|\bcommittee meeting\b": "minutes",
     r"\bletters?\b": "letter",

@@ -68,6 +68,16 @@ def test_years_and_bounds(finder):
     assert not understand("What did the 2022 inspection say?", finder).latest
 
 
+@pytest.mark.parametrize("question, latest", [
+    ("How many children are in care now?", True),
+    ("What is the position right now on caseloads", True),
+    ("Where are caseloads at the moment?", True),
+    ("What help do young people who now live outside the city get?", False),
+])
+def test_now_asks_for_the_present_only_at_the_end_or_as_right_now(finder, question, latest):
+    assert understand(question, finder).latest is latest
+
+
 def test_kinds_of_document(finder):
     assert understand("What do the scrutiny committee minutes say?", finder).doc_types == {"minutes"}
     assert understand("What did Ofsted's letter say?", finder).doc_types == {"letter"}
