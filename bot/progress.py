@@ -264,15 +264,15 @@ class Tracker:
         missing = self._later_documents(council, after) - {e.doc_id for e in found}
         listed = themes(text) if missing else []
         if listed:
-            found += self._theme_evidence(text, listed, [hit for hit in hits if hit.document.doc_id in missing])
+            found += self._theme_evidence(listed, [hit for hit in hits if hit.document.doc_id in missing])
         return tuple(found)
 
-    def _theme_evidence(self, text: str, listed: list[str], hits: list[SearchHit]) -> list[Evidence]:
+    def _theme_evidence(self, listed: list[str], hits: list[SearchHit]) -> list[Evidence]:
         """The best of the area's candidates for each theme it lists, in documents no passage was chosen from yet:
         a passage on one theme ('..., including disabled children, ...') rarely matches the wording of the whole
-        list well enough to clear the bar. It must clear the bar for its theme, and THEME_BAR for the whole area."""
-        on_area = self.relevance(text, [hit.chunk for hit in hits]) if hits else []
-        hits = [hit for hit, score in zip(hits, on_area) if score >= self.theme_bar]
+        list well enough to clear the bar. It must clear the bar for its theme, and THEME_BAR for the whole area (as
+        search scored it)."""
+        hits = [hit for hit in hits if hit.relevance >= self.theme_bar]
         self._vectors.prefetch(listed if hits else [])
         found: list[Evidence] = []
         for theme in listed:
