@@ -8,7 +8,9 @@ Later evidence is found with the engine's hybrid search, restricted to the counc
 the inspection, with the area's text as the query. A passage is shown only when its relevance to the area (cosine
 plus the share of the area's rare words it holds, the scale answers use) clears `EVIDENCE_BAR`, measured on the
 Ofsted PDF corpus by `measure_bar` (see eval/PROGRESS.md): so an area with nothing above it says "no later
-evidence" rather than showing a weak match.
+evidence" rather than showing a weak match. An area that lists themes ("..., including disabled children, ...") may
+also link, in a later document its own search found nothing in, the candidate that clears the bar for one theme and
+THEME_BAR for the whole area.
 """
 
 from __future__ import annotations
