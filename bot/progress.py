@@ -44,6 +44,7 @@ _CANDIDATES = 12
 _PREFETCH_BATCH = 8  # the embedder encodes up to 8 texts on one thread; more take every thread: stalls on shared cores
 _RARE_IDF = 1.5  # a term in fewer than about a fifth of passages
 _MIN_SHARE = 0.2  # of the area's rare-word weight a quote must hold (0.3 missed areas that list several themes)
+_THEME_IDF = 3.0  # a word in at most ~5% of passages (the engine's common_term_idf); see _names_something_rare
 _THEME_WORDS = 2  # a listed theme is searched alone when it has this many words that are not stop words
 _OFSTED_SECTIONS = ("what needs to improve", "areas for improvement", "area for improvement", "priority",
                     "areas for priority action")
@@ -275,7 +276,8 @@ class Tracker:
         list well enough to clear the bar. It must clear the bar for its theme, and THEME_BAR for the whole area (as
         search scored it)."""
         hits = [hit for hit in hits if hit.relevance >= self.theme_bar]
-        self._vectors.prefetch(listed if hits else [])
+        listed = [theme for theme in listed if hits and self._names_something_rare(theme)]
+        self._vectors.prefetch(listed)
         found: list[Evidence] = []
         for theme in listed:
             open_hits = [hit for hit in hits if hit.document.doc_id not in {e.doc_id for e in found}]
@@ -284,6 +286,12 @@ class Tracker:
             found += [_evidence(hit.document, hit.chunk, quote, score) for hit, score, quote in self._best_quoted(
                 [hit for hit, _ in passing], [score for _, score in passing], self._weights(theme), PER_DOCUMENT)]
         return found
+
+    def _names_something_rare(self, theme: str) -> bool:
+        """Whether a theme has a word rarer than _THEME_IDF: one made of common words ('used to improve services',
+        'young people') matches any passage that happens to use them, and one whose words are all in a fifth of the
+        passages or more holds no rare word at all, so any quote would hold 'all' of them."""
+        return max(self._weights(theme).values(), default=0.0) >= _THEME_IDF
 
     def _best_quoted(self, hits: list[SearchHit], relevances: list[float], weights: dict[str, float],
                      per_document: int) -> list[tuple[SearchHit, float, str]]:
