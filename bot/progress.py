@@ -45,7 +45,7 @@ _PREFETCH_BATCH = 8  # the embedder encodes up to 8 texts on one thread; more ta
 _RARE_IDF = 1.5  # a term in fewer than about a fifth of passages
 _MIN_SHARE = 0.2  # of the area's rare-word weight a quote must hold (0.3 missed areas that list several themes)
 _THEME_IDF = 3.0  # a word in at most ~5% of passages (the engine's common_term_idf); see _names_something_rare
-_THEME_WORDS = 2  # a listed theme is searched alone when it has this many words that are not stop words
+_THEME_WORDS = 2  # a listed theme is scored alone when it has this many words that are not stop words
 _OFSTED_SECTIONS = ("what needs to improve", "areas for improvement", "area for improvement", "priority",
                     "areas for priority action")
 
