@@ -7,6 +7,7 @@ Every adapter (command line, console, Discord) calls this and only renders what 
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 import unicodedata
 from typing import TYPE_CHECKING, Callable
@@ -16,6 +17,7 @@ from pydantic import BaseModel
 from bot.conversation import Context, carried_line, follow_up
 from bot.grade_answers import asks_about_grade, grade_lead
 from bot.rendering import display_date, ends_sentence, iso_date, no_evidence_line, not_covered, render_answer
+from bot.answer_kinds import asks_for_an_amount, figure_terms, states_an_amount
 from bot.timeline_answers import (asks_about_visits, asks_before_that, event_named, names_a_visit,
                                   nothing_on_the_timeline, timeline_lead,
                                   visit_before)
@@ -140,6 +142,9 @@ class Answerer:
         lead, event, citations = (None, None, []) if unmentioned else self._lead(text, intent, council, terms,
                                                                                  context)
         chosen = [] if unmentioned else self._relevant(hits)
+        figureless = bool(chosen) and lead is None and asks_for_an_amount(question)
+        if figureless:  # of the passages on the topic, those that give a figure
+            chosen = self._relevant([hit for hit in pool if states_an_amount(hit.chunk.text)])
         if event is None and self.timeline is not None and names_a_visit(text, intent.years):
             event = event_named(text, intent.years, self.timeline(self.today(), council), council)  # for 'and before?'
         understood = _understood(intent, filters, asked.carried)
@@ -147,9 +152,12 @@ class Answerer:
                             topic=asked.topic, event_id=event.id if event else None)
         unrecorded = None if lead is not None or unmentioned else self._no_visit_recorded(text, intent, council)
         if unrecorded or (not chosen and lead is None):
-            refusal = unrecorded or self._not_covered(hits, unmentioned)
+            refusal = unrecorded or (_NO_FIGURE if figureless else self._not_covered(hits, unmentioned))
             return Answer(question=question, found=False, citations=[], understood=understood, context=following,
                           searched=text, answer="\n".join(filter(None, (understood, refusal))))
+        if figureless:  # the sentence that gives the figure is the one to quote
+            top = max(terms.values(), default=1.0)
+            terms = {**{term: top for hit in chosen for term in figure_terms(hit.chunk.text)}, **terms}
         if len(citations) < _MAX_CITATIONS:  # a tracker lead already quotes the area and its evidence
             citations += self._quote(terms, [hit for hit in chosen if hit.chunk.chunk_id not in
                                              {c.chunk_id for c in citations}], start=len(citations),
@@ -286,6 +294,8 @@ class Answerer:
         return not_covered(list(dict.fromkeys(_topic(hit.document, hit.chunk) for hit in hits))[:3], terms)
 
 
+_NO_FIGURE = ("The documents speak of this, but none of the passages that do gives a figure, so I will not guess "
+              "one.")
 _COVERAGE_SLACK = 0.1
 _SAME_POINT = 0.6  # cosine between two passages above which they speak to the same point
 
@@ -331,7 +341,7 @@ def best_excerpt(text: str, terms: dict[str, float], limit: int) -> str:
             if len(quote) > limit:
                 break
             covered |= found[last]
-            score = sum(terms[term] for term in covered)
+            score = math.fsum(terms[term] for term in covered)  # exact, so set order cannot break a tie
             if best is None or score > best[0]:
                 best = (score, quote)
     if best is None:

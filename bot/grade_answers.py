@@ -16,7 +16,8 @@ from index.store import IndexStore
 
 # a school, nursery or children's home has its own Ofsted grade, which the council's children's services reports do
 # not give
-_OTHER_SETTING = re.compile(r"\b(schools?|academy|academies|nurser(?:y|ies)|colleges?|children['’]s\s+homes?)\b", re.I)
+_OTHER_SETTING = re.compile(r"\b(schools?|academy|academies|nurser(?:y|ies)|colleges?|children['’]s\s+homes?)\b",
+                            re.I)
 _ABOUT_GRADE = re.compile(r"\b(grades?|graded|rated|ratings?|judge(?:d|ment)s?|overall effectiveness|verdict)\b", re.I)
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import math
 import random
 import re
 from collections.abc import Iterable, Sequence
@@ -329,7 +330,7 @@ class Tracker:
         shares a word or two with the area but is on another theme. Candidates rank by relevance plus share."""
         items = self._listed.get(chunk.chunk_id)
         if items:
-            quote = max(items, key=lambda text: sum(weights.get(t, 0.0) for t in set(analyse(text))))
+            quote = max(items, key=lambda text: math.fsum(weights.get(t, 0.0) for t in set(analyse(text))))
         else:
             quote = best_excerpt(chunk.text, weights, QUOTE_CHARS)
         share = _share(_rare(weights), set(analyse(quote)))

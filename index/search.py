@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import math
 import re
 from typing import Iterable, Literal
 
@@ -84,14 +85,14 @@ class QueryWords(BaseModel):
         return len(self.pairs & pairs_of(text)) / len(self.pairs) if self.pairs else 0.0
 
     def _share(self, present: set[str]) -> float:
-        total = sum(self.weights.values())
+        total = math.fsum(self.weights.values())
         if total == 0:
             return 0.0
         covered = {term for term in self.weights if term in present}
         for typed, others in self.synonyms:
             if any(name <= present for name in others):
                 covered |= typed
-        return sum(self.weights[term] for term in covered) / total
+        return math.fsum(self.weights[term] for term in covered) / total  # exact: the same in any set order
 
 
 class Searcher:
