@@ -19,7 +19,6 @@ import copy
 import datetime as dt
 import math
 import random
-import re
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
@@ -30,6 +29,7 @@ from bot.answering import best_excerpt, iso_date
 from index.improvements import ImprovementArea
 from index.improvements.curated import Corrections
 from index.improvements.extraction import area_id
+from index.improvements.themes import themes
 from index.embedding import TextEncoder
 from index.lexical import analyse, terms_of
 from index.models import Chunk, DocumentMeta, SearchFilters, SearchHit, council_matches
@@ -46,7 +46,6 @@ _PREFETCH_BATCH = 8  # the embedder encodes up to 8 texts on one thread; more ta
 _RARE_IDF = 1.5  # a term in fewer than about a fifth of passages
 _MIN_SHARE = 0.2  # of the area's rare-word weight a quote must hold (0.3 missed areas that list several themes)
 _THEME_IDF = 3.0  # a word in at most ~5% of passages (the engine's common_term_idf); see _names_something_rare
-_THEME_WORDS = 2  # a listed theme is scored alone when it has this many words that are not stop words
 _OFSTED_SECTIONS = ("what needs to improve", "areas for improvement", "area for improvement", "priority",
                     "areas for priority action")
 
@@ -125,7 +124,7 @@ class Tracker:
 
     def __init__(self, searcher: Searcher, corrections: Corrections | None = None, bar: float = EVIDENCE_BAR,
                  theme_bar: float = THEME_BAR):
-        self._vectors = _Prefetched(searcher.embedder)
+        self._vectors = _Prefetched(searcher.embedder, searcher.store.area_vectors())
         # the engine's search as configured, with the areas' vectors kept ahead: a copy, since a new Searcher
         # reads every council's names again (5 ms of a fresh `progress` on 493 reports)
         self.searcher = copy.copy(searcher)
@@ -399,9 +398,10 @@ class _Prefetched:
     """The model, with the vectors of texts asked for ahead kept: one batch for all the areas of an inspection
     instead of one model call per search (the calls were two thirds of a fresh `progress`)."""
 
-    def __init__(self, encoder: TextEncoder):
+    def __init__(self, encoder: TextEncoder, known: dict[str, np.ndarray] | None = None):
+        """`known`: vectors computed ahead, when the index was built (the areas and their themes)."""
         self._encoder = encoder
-        self._known: dict[str, np.ndarray] = {}
+        self._known: dict[str, np.ndarray] = dict(known or {})
         self.name, self.backend, self.dim = encoder.name, getattr(encoder, "backend", ""), encoder.dim
         self.max_tokens = getattr(encoder, "max_tokens", 256)
 
@@ -424,31 +424,6 @@ class _Prefetched:
 def _evidence(meta: DocumentMeta, chunk: Chunk, quote: str, score: float) -> Evidence:
     return Evidence(doc_id=meta.doc_id, title=meta.title, date=iso_date(meta), chunk_id=chunk.chunk_id,
                     location=chunk.location, quote=quote, score=round(float(score), 3))
-
-
-_LEAD = re.compile(r",?\s*\b(?:including|particularly|in particular|such as|especially)\b,?\s*", re.IGNORECASE)
-_LIST_CUT = re.compile(r"\s*;\s*|,\s*(?:and\s+|or\s+)?")
-_LAST_AND = re.compile(r"\s+(?:and|or)\s+(?!.*\s(?:and|or)\s)")
-_CLAUSE_CUT = re.compile(r"\s*;\s*|,\s+and\s+")
-
-
-def themes(text: str) -> list[str]:
-    """The themes an area lists, each a verbatim piece of it, or none for an area that lists nothing.
-
-    After a lead phrase ('The response to children with specific vulnerabilities, including disabled children,
-    children in private fostering arrangements, and homeless 16-year-olds'), the list is cut at commas and
-    semicolons, and its last item from the one before at its last 'and' ('neglect and wider exploitation');
-    without one, an area is cut only where it joins asks with a semicolon or ', and' ('The strategic relationship
-    with health services, and operational delivery across a range of health functions'). Pieces of fewer than
-    _THEME_WORDS words that are not stop words are left out, and a single piece is no list."""
-    lead = _LEAD.search(text)
-    if lead is None:
-        items = _CLAUSE_CUT.split(text.rstrip(" ."))
-    else:
-        items = [item for item in _LIST_CUT.split(text[lead.end():].rstrip(" .")) if item]
-        items[-1:] = _LAST_AND.split(items[-1], maxsplit=1) if items else []
-    kept = [item.strip() for item in items if len(analyse(item)) >= _THEME_WORDS]
-    return kept if len(kept) > 1 else []
 
 
 def _rare(weights: dict[str, float]) -> dict[str, float]:

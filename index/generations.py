@@ -56,15 +56,15 @@ def write_generation(
     model: str,
     chunker: ChunkerConfig,
     calibrate: Callable[["IndexStore"], float],
-    extra_files: dict[str, str] | None = None,
+    extra_files: dict[str, str | np.ndarray] | None = None,
     embedder: str = "",
     search: dict[str, float | int | None] | None = None,
 ) -> Path:
     """Write a complete generation beside the live one, then make it live with one atomic rename.
 
     `calibrate` runs on the finished but not yet live generation (to measure the abstention threshold
-    on this very corpus); `extra_files` are small derived files (such as the visits timeline) that are
-    checksummed with the rest; `search` is the search configuration `calibrate` searched with, recorded so that
+    on this very corpus); `extra_files` are derived files (the visits timeline as text, the areas' vectors as an
+    array) that are checksummed with the rest; `search` is the search configuration `calibrate` searched with, recorded so that
     questions are searched as the threshold was measured.
     """
     index_dir.mkdir(parents=True, exist_ok=True)
@@ -75,7 +75,7 @@ def write_generation(
 
 def _write_generation(index_dir: Path, documents: Sequence[StoredDocument], vectors: dict[str, np.ndarray],
                       dense: VectorIndex, model: str, chunker: ChunkerConfig,
-                      calibrate: Callable[["IndexStore"], float], extra_files: dict[str, str] | None,
+                      calibrate: Callable[["IndexStore"], float], extra_files: dict[str, str | np.ndarray] | None,
                       embedder: str, search: dict[str, float | int | None]) -> Path:
     folder = index_dir / f"gen-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
     folder.mkdir()
@@ -84,7 +84,11 @@ def _write_generation(index_dir: Path, documents: Sequence[StoredDocument], vect
         dense.save(folder / VECTORS)
         lexical = LexicalIndex.build(lexical_texts, folder / LEXICAL)
         for name, content in (extra_files or {}).items():
-            (folder / name).write_text(content, encoding="utf-8")
+            if isinstance(content, np.ndarray):
+                with open(folder / name, "wb") as out:  # np.save would add '.npy' to a name without it
+                    np.save(out, content, allow_pickle=False)
+            else:
+                (folder / name).write_text(content, encoding="utf-8")
         manifest = IndexManifest(
             format=FORMAT, model=model, dim=dense.dim, chunker=chunker, vector_kind=dense.kind, built_at=dt.datetime.now(dt.UTC),
             documents=len(documents), passages=len(lexical_texts),

@@ -23,9 +23,11 @@ from index.models import DocumentMeta, Line, ParsedDocument
 from index.glossary import Glossary
 from index.search import SearchConfig, Searcher
 from index.visits import VisitEvent, extract_events
-from index.improvements import AREAS_VERSION, AreasFile, extract_areas
+from index.improvements import AREAS_VERSION, AreasFile, ImprovementArea, extract_areas
+from index.improvements.themes import themes
 from index.generations import FORMAT, remove_stale_generations, write_generation
-from index.store import AREAS, COUNCILS, VECTORS, VISITS, IndexStore, StoredDocument, faiss_id
+from index.store import (AREA_TEXTS, AREA_VECTORS, AREAS, COUNCILS, VECTORS, VISITS, IndexStore, StoredDocument,
+                         faiss_id)
 from index.vectors import VectorIndex
 
 Progress = Callable[[str], None]
@@ -155,10 +157,13 @@ class Indexer:
             dense = self._dense(documents, vectors, previous)
             events = extract_events((doc.meta, doc.chunks) for doc in documents)
             areas, problems = extract_areas((doc.meta, doc.text, doc.chunks) for doc in documents)
+            area_texts, area_vectors = self._area_vectors(areas, previous, progress, say)
             write_generation(index_dir, documents, vectors, dense, self.embedder.name, self.chunker,
                              calibrate=lambda staged: calibrate(Searcher(staged, self.embedder, self.search, self.glossary)),
                              extra_files={VISITS: _events_json(events), AREAS: AreasFile(areas=areas, problems=problems).model_dump_json(),
-                                          COUNCILS: json.dumps(manifest.council_aliases)},
+                                          COUNCILS: json.dumps(manifest.council_aliases),
+                                          AREA_TEXTS: json.dumps(area_texts, ensure_ascii=False),
+                                          AREA_VECTORS: area_vectors},
                              embedder=self.embedder.backend, search=self.search.model_dump())
             checkpoint.forget(list(vectors))  # the live generation holds them now
         finally:
@@ -238,6 +243,19 @@ class Indexer:
                 done = start + len(ids)
                 if not progress and done // _SAY_EVERY_PASSAGES > start // _SAY_EVERY_PASSAGES and done < len(order):
                     say(f"embedded {done} of {len(order)} passages")
+
+    def _area_vectors(self, areas: list[ImprovementArea], previous: IndexStore | None, progress: bool,
+                      say: Progress) -> tuple[list[str], np.ndarray]:
+        """The vectors of the areas' texts and of the themes they list, reusing the previous generation's for texts
+        it had: the tracker searches with them, and encoding them when `progress` is asked took most of its time."""
+        texts = list(dict.fromkeys(text for area in areas for text in (area.text, *themes(area.text))))
+        known = previous.area_vectors() if previous is not None else {}
+        missing = [text for text in texts if text not in known]
+        if missing:
+            say(f"embedding {len(missing)} areas for improvement and the themes they list")
+            known = {**known, **dict(zip(missing, self.embedder.encode(missing, progress=progress)))}
+        matrix = np.stack([known[text] for text in texts]) if texts else np.zeros((0, self.embedder.dim), np.float32)
+        return texts, matrix.astype(np.float32)
 
     def _dense(self, documents: list[StoredDocument], vectors: dict[str, np.ndarray],
                previous: IndexStore | None) -> VectorIndex:

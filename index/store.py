@@ -34,6 +34,8 @@ LEXICAL = "lexical"
 MANIFEST = "manifest.json"
 VISITS = "visits.json"
 AREAS = "areas.json"
+AREA_TEXTS = "area_texts.json"  # the areas for improvement and the themes they list, in the order of AREA_VECTORS
+AREA_VECTORS = "area_vectors.npy"
 COUNCILS = "councils.json"
 
 
@@ -118,6 +120,7 @@ class IndexStore:
                                                         if councils.is_file() else {})
         areas = folder / AREAS
         self._areas = AreasFile.model_validate_json(areas.read_text(encoding="utf-8")) if areas.is_file() else AreasFile(version=0)
+        self._area_vectors = _area_vectors(folder)
 
     @classmethod
     def open(cls, index_dir: Path, model: str | None = None, verify: bool = True) -> "IndexStore":
@@ -249,6 +252,11 @@ class IndexStore:
         """Areas for improvement extracted when this generation was built (version 0: built before they were)."""
         return self._areas
 
+    def area_vectors(self) -> dict[str, np.ndarray]:
+        """The model's vectors of the areas' texts and of the themes they list, computed when this generation was
+        built, so the tracker encodes nothing for them when asked."""
+        return self._area_vectors
+
     def allowed_positions(self, filters: SearchFilters | None) -> np.ndarray | None:
         """0/1 per position for the passages the filters let through; None when nothing is filtered."""
         if filters is None or filters.is_empty():
@@ -338,3 +346,10 @@ def _verify_checksums(folder: Path, manifest: IndexManifest) -> None:
                 f"index file {path} is missing or corrupted (checksum mismatch); "
                 "rebuild it"
             )
+
+
+def _area_vectors(folder: Path) -> dict[str, np.ndarray]:
+    texts, vectors = folder / AREA_TEXTS, folder / AREA_VECTORS
+    if not (texts.is_file() and vectors.is_file()):  # built before they were stored
+        return {}
+    return dict(zip(json.loads(texts.read_text(encoding="utf-8")), np.load(vectors, allow_pickle=False)))

@@ -6,7 +6,8 @@ import datetime as dt
 
 from pydantic import BaseModel, Field
 
-AREAS_VERSION = 4  # bump with every change to extraction.py: the next `index` run re-extracts from stored text
+AREAS_VERSION = 5  # bump with every change to extraction.py (or to what is stored with the areas: 5 added their
+# vectors): the next `index` run re-extracts from stored text
 
 
 class ImprovementArea(BaseModel):

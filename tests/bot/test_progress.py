@@ -264,3 +264,18 @@ def test_a_visit_is_tied_to_the_areas_its_focus_speaks_to(tracker):
     assert areas_line(inspection, [2, 5]) == "looked at areas 2 and 5 of the 29 Oct 2018 inspection (/progress)"
     assert tracker.areas_looked_at("Bradford", dt.date(2018, 1, 1), "sufficiency") is None  # no inspection before
     assert tracker.areas_looked_at("Bradford", dt.date(2019, 6, 1), None) is None
+
+
+def test_a_fresh_progress_encodes_no_area_or_theme_the_index_holds(store):
+    """The areas' and themes' vectors were computed at index time: asking encodes nothing for them."""
+    encoded: list[str] = []
+
+    class Counting(FakeEmbedder):
+        def encode(self, texts, progress=False):
+            encoded.extend(texts)
+            return super().encode(texts, progress)
+
+    tracker = Tracker(Searcher(store, Counting()), bar=0.0)
+    report = tracker.progress("Bradford", B2018)
+    assert report.areas and not set(encoded) & set(store.area_vectors())
+    assert encoded == []

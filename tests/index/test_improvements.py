@@ -6,10 +6,12 @@ import json
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from index.improvements import AREAS_VERSION, AreasFile, document_areas
 from index.improvements.curated import load_corrections
+from index.improvements.themes import themes
 from index.indexer import Indexer
 from index.models import Chunk, DocumentMeta
 from index.parsing import parse_file
@@ -286,4 +288,29 @@ def test_an_index_built_by_an_older_extractor_is_re_extracted_from_stored_text_w
     assert stored.version == AREAS_VERSION
     assert [area.text for area in stored.areas] == [
         "Improve the quality of assessments. Reviews should be recorded.", "Reduce caseloads."]
-    assert not [line for line in said if line.startswith("embedding")], said
+    assert not [line for line in said if line.startswith("embedding") and "passage" in line], said
+    assert "embedding 2 areas for improvement and the themes they list" in said  # only the areas are new
+
+
+def test_the_areas_vectors_are_stored_and_reused_by_the_next_build(tmp_path):
+    """The tracker searches with each area's text and themes: their vectors are computed once, at index time."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "report.txt").write_text(
+        "# A report\n\nRecommendations\n\n1. The response to children with specific vulnerabilities, including "
+        "disabled children, children in private fostering arrangements and homeless 16-year-olds.\n\n"
+        "2. Reduce caseloads.\n", encoding="utf-8")
+    index_dir, embedder = tmp_path / "index", FakeEmbedder()
+    Indexer(embedder).run(corpus, index_dir)
+    (corpus / "other.txt").write_text("# Minutes\n\nThe committee met.\n", encoding="utf-8")
+    said: list[str] = []
+    Indexer(embedder).run(corpus, index_dir, say=said.append)
+    store = IndexStore.open(index_dir)
+    try:
+        vectors = store.area_vectors()
+        texts = [text for area in store.improvement_areas().areas for text in (area.text, *themes(area.text))]
+    finally:
+        store.close()
+    assert set(vectors) == set(texts) and len(texts) == 2 + 3
+    assert all(np.allclose(vectors[text], embedder.encode([text])[0], atol=1e-6) for text in texts)
+    assert not [line for line in said if "areas for improvement" in line], said  # the second build reused them
