@@ -230,7 +230,8 @@ class Answerer:
     def _no_visit_recorded(self, question: str, intent: QueryIntent, council: str | None) -> str | None:
         """'When is Bury's next monitoring visit?' where the timeline holds no visit of Bury at all: said plainly,
         rather than quoting a passage that mentions some other 'next' meeting."""
-        if self.timeline is None or intent.years or intent.date_from or intent.date_to:
+        if (self.timeline is None or intent.years or intent.date_from or intent.date_to
+                or not asks_about_visits(question)):  # building the timeline is the costly part
             return None
         return nothing_on_the_timeline(question, self.timeline(self.today(), council), council)
 
