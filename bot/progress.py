@@ -8,7 +8,8 @@ Later evidence is found with the engine's hybrid search, restricted to the counc
 the inspection, with the area's text as the query. A passage is shown only when its relevance to the area (cosine
 plus the share of the area's rare words it holds, the scale answers use) clears `EVIDENCE_BAR`, measured on the
 Ofsted PDF corpus by `measure_bar` (see eval/PROGRESS.md): so an area with nothing above it says "no later
-evidence" rather than showing a weak match. An area that lists themes ("..., including disabled children, ...") may
+evidence" rather than showing a weak match. In a later document nothing above the bar came from, the passage search ranks
+first in it may still show when it clears the lower DOCUMENT_BAR. An area that lists themes ("..., including disabled children, ...") may
 also link, in a later document its own search found nothing in, the candidate that clears the bar for one theme and
 THEME_BAR for the whole area.
 """
@@ -38,6 +39,7 @@ from index.store import faiss_id, matches
 
 EVIDENCE_BAR = 0.75  # measure_bar's 0.9 quantile on ../shared/corpora/ofsted-ilacs; see eval/PROGRESS.md
 THEME_BAR = 0.62  # measure_bar's 0.8 quantile (0.62 on the PDF corpus): a theme's passage must speak to the whole area
+DOCUMENT_BAR = 0.70  # measure_bar's 0.9 quantile of the negatives whose quote holds _MIN_SHARE (0.698 on the PDF corpus)
 PER_DOCUMENT = 1  # at most this many passages per later document: a second one was wrong in 11 of 25 judged links
 MAX_EVIDENCE = 6
 QUOTE_CHARS = 320
@@ -123,7 +125,7 @@ class Tracker:
     """Areas and their later evidence over one index generation (the searcher's store) plus staff corrections."""
 
     def __init__(self, searcher: Searcher, corrections: Corrections | None = None, bar: float = EVIDENCE_BAR,
-                 theme_bar: float = THEME_BAR):
+                 theme_bar: float = THEME_BAR, document_bar: float = DOCUMENT_BAR):
         self._vectors = _Prefetched(searcher.embedder, searcher.store.area_vectors())
         # the engine's search as configured, with the areas' vectors kept ahead: a copy, since a new Searcher
         # reads every council's names again (5 ms of a fresh `progress` on 493 reports)
@@ -133,6 +135,7 @@ class Tracker:
         self.corrections = corrections or Corrections()
         self.bar = bar
         self.theme_bar = theme_bar
+        self.document_bar = document_bar
         self._areas = self._corrected_areas()
         self._listed: dict[str, list[str]] = {}  # passage -> the area items it lists, quoted item by item
         for area in self.store.improvement_areas().areas:
@@ -259,7 +262,8 @@ class Tracker:
 
     def _search_evidence(self, text: str, council: str | None, after: dt.date | None) -> tuple[Evidence, ...]:
         """Passages of later documents of the council above the bar, at most PER_DOCUMENT per document, best first;
-        then, for a later document with none, the passage that speaks best to one of the themes the area lists."""
+        then, for a later document with none, the passage that speaks best to one of the themes the area lists; then,
+        for a later document with none still, the passage search ranked first in it if it clears DOCUMENT_BAR."""
         hits = self.searcher.search(text, k=_CANDIDATES, filters=SearchFilters(council=council, date_from=after))
         own = [hit for hit in hits if hit.relevance >= self.bar]
         found = [_evidence(hit.document, hit.chunk, quote, score) for hit, score, quote
@@ -268,7 +272,23 @@ class Tracker:
         listed = themes(text) if missing else []
         if listed:
             found += self._theme_evidence(listed, [hit for hit in hits if hit.document.doc_id in missing])
+            missing -= {e.doc_id for e in found}
+        if missing:
+            found += self._first_evidence(text, [hit for hit in hits if hit.document.doc_id in missing])
         return tuple(found)
+
+    def _first_evidence(self, text: str, hits: list[SearchHit]) -> list[Evidence]:
+        """Each document's first candidate (as search ranked them) when it clears DOCUMENT_BAR and its quote holds
+        _MIN_SHARE: the bar is measured on the gate as applied (relevance and share), and search's own rank, which
+        fuses the words and the meaning, is a second say that the passage is the document's word on the area (any
+        candidate of the document at this bar linked foster carers' 'supervising social workers' to social workers'
+        supervision)."""
+        first: dict[str, SearchHit] = {}
+        for hit in hits:
+            first.setdefault(hit.document.doc_id, hit)
+        chosen = [hit for hit in first.values() if hit.relevance >= self.document_bar]
+        return [_evidence(hit.document, hit.chunk, quote, score) for hit, score, quote
+                in self._best_quoted(chosen, [hit.relevance for hit in chosen], self._weights(text), PER_DOCUMENT)]
 
     def _theme_evidence(self, listed: list[str], hits: list[SearchHit]) -> list[Evidence]:
         """The best of the area's candidates for each theme it lists, in documents no passage was chosen from yet:
@@ -447,17 +467,19 @@ def _listing(councils: Iterable[str]) -> str:
 
 
 def negative_relevances(searcher: Searcher, areas: list[ImprovementArea], pairs: int = 600,
-                        seed: int = 0) -> list[float]:
-    """The relevance an area gets from a passage on an unrelated theme, for mismatched pairs of areas.
+                        seed: int = 0) -> list[tuple[float, float]]:
+    """The relevance an area gets from a passage on an unrelated theme, for mismatched pairs of areas, and the share
+    of the area's rare-word weight the passage's quote holds (0.0 below _MIN_SHARE, when nothing would be quoted).
 
     Area A is scored against the passage search finds best for an area B of another council where A and B share no
     rare word: a passage of the same genre and vocabulary of children's services, but chosen for another theme. The
     evidence bar is a high quantile of these (`measure_bar`), so a shown passage matches its area better than
-    nearly every passage on another theme does.
+    nearly every passage on another theme does; DOCUMENT_BAR is the same quantile counting only the passages whose
+    quote holds _MIN_SHARE (`quoted_relevances`), the gate a document's first candidate must pass.
     """
     rng = random.Random(seed)
     tracker = Tracker(searcher, bar=-1.0)
-    scores: list[float] = []
+    scores: list[tuple[float, float]] = []
     for _ in range(pairs):
         a, b = rng.sample(areas, 2)
         if council_matches(a.council, b.council) or tracker.rare_words(a.text) & tracker.rare_words(b.text):
@@ -465,8 +487,14 @@ def negative_relevances(searcher: Searcher, areas: list[ImprovementArea], pairs:
         hits = searcher.search(b.text, k=3, filters=SearchFilters(council=b.council) if b.council else None)
         hits = [h for h in hits if h.document.doc_id != b.doc_id] or hits
         if hits:
-            scores.append(tracker.relevance(a.text, [hits[0].chunk])[0])
+            quoted = tracker._quote(hits[0].chunk, tracker._weights(a.text))
+            scores.append((tracker.relevance(a.text, [hits[0].chunk])[0], quoted[1] if quoted else 0.0))
     return scores
+
+
+def quoted_relevances(scores: list[tuple[float, float]]) -> list[float]:
+    """The negatives' relevance where their quote holds _MIN_SHARE, 0.0 where it does not (they are never shown)."""
+    return [relevance if share >= _MIN_SHARE else 0.0 for relevance, share in scores]
 
 
 def negative_theme_relevances(searcher: Searcher, areas: list[ImprovementArea], pairs: int = 600,

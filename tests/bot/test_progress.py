@@ -14,6 +14,7 @@ from bot.progress import PER_DOCUMENT, ProgressError, Tracker, negative_theme_re
 from bot.rendering import progress_sections
 from index.improvements.curated import load_corrections
 from index.indexer import Indexer
+from index.models import SearchFilters
 from index.search import Searcher
 from index.store import AREAS, IndexStore
 from tests.fakes import FakeEmbedder
@@ -178,6 +179,23 @@ def test_a_theme_links_a_later_document_only_where_the_whole_area_has_none(store
     found = next(a for a in tracker.progress("Bradford", B2018).areas if a.id == area.id).evidence
     assert {e.doc_id for e in found} == {B2023, "bradford_2026-05-21_ofsted-childrens-services-inspection"}
     assert not set(themes(area.text)) & set(scored)  # every later document has the area's own link: no theme scored
+
+
+def test_a_document_with_no_link_shows_only_its_first_candidate_above_the_document_bar(store):
+    searcher = Searcher(store, FakeEmbedder())
+    area = store.improvement_areas().areas[0]
+    meta = store.document(area.doc_id)
+    shown = {}
+    for document_bar in (0.0, float("inf")):
+        tracker = Tracker(searcher, bar=float("inf"), theme_bar=float("inf"), document_bar=document_bar)
+        shown[document_bar] = next(a for a in tracker.progress(None, meta.doc_id).areas if a.id == area.id).evidence
+    assert shown[float("inf")] == []
+    hits = searcher.search(area.text, k=12, filters=SearchFilters(council=meta.council,
+                                                                  date_from=meta.date + dt.timedelta(days=1)))
+    first = {}
+    for hit in hits:
+        first.setdefault(hit.document.doc_id, hit.chunk.chunk_id)
+    assert shown[0.0] and all(first[e.doc_id] == e.chunk_id for e in shown[0.0])  # never a document's later candidate
 
 
 def test_theme_negatives_score_a_theme_and_its_area_against_a_passage_found_for_another_council(store):
