@@ -8,10 +8,10 @@ Later evidence is found with the engine's hybrid search, restricted to the counc
 the inspection, with the area's text as the query. A passage is shown only when its relevance to the area (cosine
 plus the share of the area's rare words it holds, the scale answers use) clears `EVIDENCE_BAR`, measured on the
 Ofsted PDF corpus by `measure_bar` (see eval/PROGRESS.md): so an area with nothing above it says "no later
-evidence" rather than showing a weak match. In a later document nothing above the bar came from, the passage search ranks
-first in it may still show when it clears the lower DOCUMENT_BAR. An area that lists themes ("..., including disabled children, ...") may
+evidence" rather than showing a weak match. An area that lists themes ("..., including disabled children, ...") may
 also link, in a later document its own search found nothing in, the candidate that clears the bar for one theme and
-THEME_BAR for the whole area.
+THEME_BAR for the whole area. In a later document still without a link, the passage search ranks first in it may show
+when it clears the lower DOCUMENT_BAR.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ from index.store import faiss_id, matches
 
 EVIDENCE_BAR = 0.75  # measure_bar's 0.9 quantile on ../shared/corpora/ofsted-ilacs; see eval/PROGRESS.md
 THEME_BAR = 0.62  # measure_bar's 0.8 quantile (0.62 on the PDF corpus): a theme's passage must speak to the whole area
-DOCUMENT_BAR = 0.70  # measure_bar's 0.9 quantile of the negatives whose quote holds _MIN_SHARE (0.698 on the PDF corpus)
+DOCUMENT_BAR = 0.70  # measure_bar's 0.9 quantile of quoted_relevances (0.698 on the PDF corpus); see eval/PROGRESS.md
 PER_DOCUMENT = 1  # at most this many passages per later document: a second one was wrong in 11 of 25 judged links
 MAX_EVIDENCE = 6
 QUOTE_CHARS = 320
