@@ -91,7 +91,8 @@ def _pooled(session, encodings: list[Encoding]) -> np.ndarray:
         feeds["input_ids"][row, :n] = encoding.ids
         feeds["attention_mask"][row, :n] = encoding.attention_mask
         feeds["token_type_ids"][row, :n] = encoding.type_ids
-    hidden = session.run(None, feeds)[0]
+    accepted = {graph_input.name for graph_input in session.get_inputs()}  # MPNet's graph has no token_type_ids
+    hidden = session.run(None, {name: feed for name, feed in feeds.items() if name in accepted})[0]
     mask = feeds["attention_mask"][:, :, None].astype(np.float32)
     pooled = (hidden * mask).sum(axis=1) / np.clip(mask.sum(axis=1), 1e-9, None)
     return pooled / np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)

@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -16,7 +17,7 @@ from index import onnx_export
 from index.chunking import chunk_document, embed_prefix
 from index.embedding import TextEncoder
 from index.errors import EngineError
-from index.onnx_embedding import OnnxEmbedder
+from index.onnx_embedding import OnnxEmbedder, _pooled
 from index.onnx_export import ensure_export
 from index.parsing import parse_file
 from index.search import Searcher
@@ -182,3 +183,18 @@ def test_an_unwritable_cache_says_what_to_do(tmp_path, fake_trace):
     blocker.write_text("")
     with pytest.raises(EngineError, match="BOT_ONNX_DIR|BOT_EMBEDDER=torch"):
         ensure_export(model, blocker / "cache", "m")
+
+
+def test_a_graph_without_token_type_ids_is_fed_only_the_inputs_it_declares():
+    """MPNet-style models take no token_type_ids: feeding one anyway fails with INVALID_ARGUMENT."""
+    class Session:
+        def get_inputs(self):
+            return [SimpleNamespace(name="input_ids"), SimpleNamespace(name="attention_mask")]
+
+        def run(self, _outputs, feeds):
+            assert set(feeds) == {"input_ids", "attention_mask"}
+            return [np.ones((*feeds["input_ids"].shape, 4), dtype=np.float32)]
+
+    encoding = SimpleNamespace(ids=[5, 6, 7], attention_mask=[1, 1, 1], type_ids=[0, 0, 0])
+    vectors = _pooled(Session(), [encoding])
+    assert vectors.shape == (1, 4) and np.allclose(np.linalg.norm(vectors, axis=1), 1.0)
