@@ -158,7 +158,8 @@ class Searcher:
         """The query's words weighted by rarity, for coverage: the council it names is left out (every passage of
         that council's papers names it), and a word counts as present when a glossary synonym of it is."""
         named = set(analyse(" ".join(filter(None, (intent.council, intent.council_as_typed))))) if intent else set()
-        typed = [term for term in dict.fromkeys(analyse(query)) if term not in named]
+        in_order = [term for term in analyse(query) if term not in named]
+        typed = list(dict.fromkeys(in_order))
         weights = {term: self.store.lexical.idf(term) for term in typed}
         synonyms = []
         for entry in self.glossary.entries_in(query) if self.glossary is not None else []:
@@ -166,8 +167,7 @@ class Searcher:
             as_typed = frozenset().union(*(name for name in names if name and name <= weights.keys()))
             if as_typed:
                 synonyms.append((as_typed, [name for name in names if name and not name <= as_typed]))
-        in_order = [term for term in analyse(query) if term not in named]
-        return QueryWords(weights=weights, synonyms=synonyms, pairs=frozenset(zip(in_order, in_order[1:])))
+        return QueryWords(weights=weights, synonyms=synonyms, pairs=consecutive(in_order))
 
     def absent_terms(self, query: str, filters: SearchFilters | None = None) -> list[GlossaryEntry]:
         """Acronyms typed in the query (SEND, JTAI, UASC) that no passage within the filters mentions under any of
@@ -270,7 +270,10 @@ class Searcher:
 def pairs_of(text: str) -> frozenset[tuple[str, str]]:
     """The text's consecutive pairs of analysed words (stop words left out, so 'pattern in many teams' holds
     ('pattern', 'mani'))."""
-    terms = analyse(text)
+    return consecutive(analyse(text))
+
+
+def consecutive(terms: list[str]) -> frozenset[tuple[str, str]]:
     return frozenset(zip(terms, terms[1:]))
 
 

@@ -26,8 +26,7 @@ def test_the_paraphrase_weight_is_validated():
 
 
 def _words(query: str) -> QueryWords:
-    in_order = analyse(query)
-    return QueryWords(weights={term: 1.0 for term in in_order}, pairs=frozenset(zip(in_order, in_order[1:])))
+    return QueryWords(weights={term: 1.0 for term in analyse(query)}, pairs=pairs_of(query))
 
 
 def test_a_phrase_said_as_the_report_says_it_scores_its_pairs():
