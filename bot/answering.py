@@ -14,10 +14,11 @@ from typing import TYPE_CHECKING, Callable
 
 from pydantic import BaseModel
 
+from bot.answer_kinds import asks_for_an_amount, figure_terms, states_an_amount
 from bot.conversation import Context, carried_line, follow_up
 from bot.grade_answers import asks_about_grade, grade_lead
-from bot.rendering import display_date, ends_sentence, iso_date, no_evidence_line, not_covered, render_answer
-from bot.answer_kinds import asks_for_an_amount, figure_terms, states_an_amount
+from bot.rendering import (NO_FIGURE, display_date, ends_sentence, iso_date, no_evidence_line, not_covered,
+                           render_answer)
 from bot.timeline_answers import (asks_about_visits, asks_before_that, event_named, names_a_visit,
                                   nothing_on_the_timeline, timeline_lead,
                                   visit_before)
@@ -152,7 +153,7 @@ class Answerer:
                             topic=asked.topic, event_id=event.id if event else None)
         unrecorded = None if lead is not None or unmentioned else self._no_visit_recorded(text, intent, council)
         if unrecorded or (not chosen and lead is None):
-            refusal = unrecorded or (_NO_FIGURE if figureless else self._not_covered(hits, unmentioned))
+            refusal = unrecorded or (NO_FIGURE if figureless else self._not_covered(hits, unmentioned))
             return Answer(question=question, found=False, citations=[], understood=understood, context=following,
                           searched=text, answer="\n".join(filter(None, (understood, refusal))))
         if figureless:  # the sentence that gives the figure is the one to quote
@@ -295,8 +296,6 @@ class Answerer:
         return not_covered(list(dict.fromkeys(_topic(hit.document, hit.chunk) for hit in hits))[:3], terms)
 
 
-_NO_FIGURE = ("The documents speak of this, but none of the passages that do gives a figure, so I will not guess "
-              "one.")
 _COVERAGE_SLACK = 0.1
 _SAME_POINT = 0.6  # cosine between two passages above which they speak to the same point
 

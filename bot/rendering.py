@@ -96,6 +96,9 @@ def render_answer(answer: Answer, document: DocumentLookup) -> str:
     return f"{quotes_text(answer, document)}\n\nSources:\n{sources}"
 
 
+NO_FIGURE = "The documents speak of this, but none of the passages that do gives a figure, so I will not guess one."
+
+
 def not_covered(topics: list[str], unmentioned: list[str] = ()) -> str:
     """The plain refusal when no passage is relevant enough, with the nearest topics the documents do cover;
     `unmentioned` names terms of the question that no document uses ('SEND (special educational needs…)')."""
