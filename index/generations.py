@@ -64,8 +64,8 @@ def write_generation(
 
     `calibrate` runs on the finished but not yet live generation (to measure the abstention threshold
     on this very corpus); `extra_files` are derived files (the visits timeline as text, the areas' vectors as an
-    array) that are checksummed with the rest; `search` is the search configuration `calibrate` searched with, recorded so that
-    questions are searched as the threshold was measured.
+    array) that are checksummed with the rest; `search` is the search configuration `calibrate` searched with,
+    recorded so that questions are searched as the threshold was measured.
     """
     index_dir.mkdir(parents=True, exist_ok=True)
     with _one_writer(index_dir):

@@ -101,7 +101,8 @@ class Indexer:
     """Builds generations of the index for one corpus folder with one model."""
 
     def __init__(self, embedder: TextEncoder, chunker: ChunkerConfig = ChunkerConfig(), max_file_bytes: int = 20_000_000,
-                 glossary: Glossary | None = None, checkpoint_every: int = 256, search: SearchConfig = SearchConfig()):
+                 glossary: Glossary | None = None, checkpoint_every: int = 256,
+                 search: SearchConfig = SearchConfig()):
         """`glossary` and `search` must be the ones questions will be searched with: the abstention threshold is
         measured here (and `search` is recorded in the manifest, so searches use it).
         `checkpoint_every` passages are embedded and committed to the checkpoint at a time (a kill loses at most
@@ -159,7 +160,8 @@ class Indexer:
             areas, problems = extract_areas((doc.meta, doc.text, doc.chunks) for doc in documents)
             area_texts, area_vectors = self._area_vectors(areas, previous, progress, say)
             write_generation(index_dir, documents, vectors, dense, self.embedder.name, self.chunker,
-                             calibrate=lambda staged: calibrate(Searcher(staged, self.embedder, self.search, self.glossary)),
+                             calibrate=lambda staged: calibrate(Searcher(staged, self.embedder, self.search,
+                                                                         self.glossary)),
                              extra_files={VISITS: _events_json(events), AREAS: AreasFile(areas=areas, problems=problems).model_dump_json(),
                                           COUNCILS: json.dumps(manifest.council_aliases),
                                           AREA_TEXTS: json.dumps(area_texts, ensure_ascii=False),
