@@ -266,8 +266,7 @@ class Tracker:
         for a later document with none still, the passage search ranked first in it if it clears DOCUMENT_BAR."""
         hits = self.searcher.search(text, k=_CANDIDATES, filters=SearchFilters(council=council, date_from=after))
         own = [hit for hit in hits if hit.relevance >= self.bar]
-        found = [_evidence(hit.document, hit.chunk, quote, score) for hit, score, quote
-                 in self._best_quoted(own, [hit.relevance for hit in own], self._weights(text), PER_DOCUMENT)]
+        found = self._best_quoted(own, [hit.relevance for hit in own], self._weights(text), PER_DOCUMENT)
         missing = self._later_documents(council, after) - {e.doc_id for e in found}
         listed = themes(text) if missing else []
         if listed:
@@ -287,8 +286,7 @@ class Tracker:
         for hit in hits:
             first.setdefault(hit.document.doc_id, hit)
         chosen = [hit for hit in first.values() if hit.relevance >= self.document_bar]
-        return [_evidence(hit.document, hit.chunk, quote, score) for hit, score, quote
-                in self._best_quoted(chosen, [hit.relevance for hit in chosen], self._weights(text), PER_DOCUMENT)]
+        return self._best_quoted(chosen, [hit.relevance for hit in chosen], self._weights(text), PER_DOCUMENT)
 
     def _theme_evidence(self, listed: list[str], hits: list[SearchHit]) -> list[Evidence]:
         """The best of the area's candidates for each theme it lists, in documents no passage was chosen from yet:
@@ -303,8 +301,8 @@ class Tracker:
             open_hits = [hit for hit in hits if hit.document.doc_id not in {e.doc_id for e in found}]
             scores = self.relevance(theme, [hit.chunk for hit in open_hits]) if open_hits else []
             passing = [(hit, score) for hit, score in zip(open_hits, scores) if score >= self.bar]
-            found += [_evidence(hit.document, hit.chunk, quote, score) for hit, score, quote in self._best_quoted(
-                [hit for hit, _ in passing], [score for _, score in passing], self._weights(theme), PER_DOCUMENT)]
+            found += self._best_quoted([hit for hit, _ in passing], [score for _, score in passing],
+                                       self._weights(theme), PER_DOCUMENT)
         return found
 
     def _names_something_rare(self, theme: str) -> bool:
@@ -314,9 +312,9 @@ class Tracker:
         return max(self._weights(theme).values(), default=0.0) >= _THEME_IDF
 
     def _best_quoted(self, hits: list[SearchHit], relevances: list[float], weights: dict[str, float],
-                     per_document: int) -> list[tuple[SearchHit, float, str]]:
+                     per_document: int) -> list[Evidence]:
         """The hits whose quote holds enough of the query's rare words, ranked by relevance plus that share (ties in
-        search order), at most `per_document` of each document, with their relevance and quotes.
+        search order), at most `per_document` of each document, as evidence with their relevance and quotes.
 
         A quote holds no word its passage lacks, so the passage's own share bounds the quote's: a hit is quoted only
         when that bound lets it clear _MIN_SHARE and outrank what its document has already chosen (quoting every
@@ -336,7 +334,7 @@ class Tracker:
                 best.sort(key=lambda quoted: (-quoted[0], quoted[1]))
         kept = sorted((quoted for best in chosen.values() for quoted in best[:per_document]),
                       key=lambda quoted: (-quoted[0], quoted[1]))
-        return [(hits[n], relevances[n], quote) for _, n, quote in kept]
+        return [_evidence(hits[n].document, hits[n].chunk, quote, relevances[n]) for _, n, quote in kept]
 
     def _share_bound(self, chunk: Chunk, rare: dict[str, float]) -> float:
         """The most of the rare-word weight any quote of this passage can hold (1.0 for a list of areas, whose items
@@ -411,7 +409,7 @@ class Tracker:
         hits = [h for h in self.searcher.search(area.text, k=_CANDIDATES, filters=filters)
                 if h.document.doc_id == meta.doc_id and h.relevance >= self.bar]
         best = self._best_quoted(hits, [hit.relevance for hit in hits], self._weights(area.text), 1)
-        return _evidence(meta, best[0][0].chunk, best[0][2], best[0][1]) if best else None
+        return best[0] if best else None
 
 
 class _Prefetched:
@@ -482,13 +480,10 @@ def negative_relevances(searcher: Searcher, areas: list[ImprovementArea], pairs:
     scores: list[tuple[float, float]] = []
     for _ in range(pairs):
         a, b = rng.sample(areas, 2)
-        if council_matches(a.council, b.council) or tracker.rare_words(a.text) & tracker.rare_words(b.text):
-            continue
-        hits = searcher.search(b.text, k=3, filters=SearchFilters(council=b.council) if b.council else None)
-        hits = [h for h in hits if h.document.doc_id != b.doc_id] or hits
-        if hits:
-            quoted = tracker._quote(hits[0].chunk, tracker._weights(a.text))
-            scores.append((tracker.relevance(a.text, [hits[0].chunk])[0], quoted[1] if quoted else 0.0))
+        chunk = _passage_on_another_theme(tracker, a.text, a.council, b)
+        if chunk is not None:
+            quoted = tracker._quote(chunk, tracker._weights(a.text))
+            scores.append((tracker.relevance(a.text, [chunk])[0], quoted[1] if quoted else 0.0))
     return scores
 
 
@@ -509,13 +504,21 @@ def negative_theme_relevances(searcher: Searcher, areas: list[ImprovementArea], 
     scores: list[tuple[float, float]] = []
     for _ in range(pairs if listed else 0):
         (a, theme), b = rng.choice(listed), rng.choice(areas)
-        if council_matches(a.council, b.council) or tracker.rare_words(theme) & tracker.rare_words(b.text):
-            continue
-        hits = searcher.search(b.text, k=3, filters=SearchFilters(council=b.council) if b.council else None)
-        hits = [h for h in hits if h.document.doc_id != b.doc_id] or hits
-        if hits:
-            scores.append((tracker.relevance(theme, [hits[0].chunk])[0], tracker.relevance(a.text, [hits[0].chunk])[0]))
+        chunk = _passage_on_another_theme(tracker, theme, a.council, b)
+        if chunk is not None:
+            scores.append((tracker.relevance(theme, [chunk])[0], tracker.relevance(a.text, [chunk])[0]))
     return scores
+
+
+def _passage_on_another_theme(tracker: Tracker, text: str, council: str | None, other: ImprovementArea) -> Chunk | None:
+    """The passage search finds best for `other`, an area of another council that shares no rare word with `text`
+    (None when it is of the same council or shares one): the same genre and vocabulary, chosen for another theme."""
+    if council_matches(council, other.council) or tracker.rare_words(text) & tracker.rare_words(other.text):
+        return None
+    filters = SearchFilters(council=other.council) if other.council else None
+    hits = tracker.searcher.search(other.text, k=3, filters=filters)
+    hits = [hit for hit in hits if hit.document.doc_id != other.doc_id] or hits
+    return hits[0].chunk if hits else None
 
 
 def measure_bar(scores: list[float], quantile: float = 0.9) -> float:
