@@ -219,7 +219,7 @@ class Answerer:
             return None
         if asks_before_that(question) and context is not None and context.event_id:
             timeline = self.timeline(self.today(), council)
-            spoken_of = next((e for e in timeline.past + timeline.upcoming + timeline.unconfirmed
+            spoken_of = next((e for e in timeline.events
                               if e.id == context.event_id), None)
             return visit_before(spoken_of, timeline) if spoken_of else None
         if not asks_about_visits(question):

@@ -73,6 +73,11 @@ def _wanted_kind(question: str) -> str | None:
     return next((kind for kind, words in _KIND_WORDS if words.search(question)), None)
 
 
+def _of_council(event: VisitEvent, council: str | None) -> bool:
+    """Whether the event is of the council asked about (any event, when none was)."""
+    return council is None or council_matches(council, event.council)
+
+
 def _of_kind(events: list[VisitEvent], kind: str | None) -> list[VisitEvent]:
     """Events of the kind asked about, or all of them when none is of that kind (or none was named)."""
     return [e for e in events if e.kind == kind] or events
@@ -160,7 +165,7 @@ def timeline_lead(question: str, timeline: Timeline, council: str | None = None,
     period = since is not None or until is not None
 
     def mine(events: list[VisitEvent]) -> list[VisitEvent]:
-        return [e for e in events if (council is None or council_matches(council, e.council))
+        return [e for e in events if _of_council(e, council)
                 and (not period or ranges_overlap(e.start, e.end, since or dt.date.min, until or dt.date.max))]
 
     if asks_about_the_past(question):
@@ -185,8 +190,7 @@ def nothing_on_the_timeline(question: str, timeline: Timeline, council: str | No
     if not asks_about_visits(question) or asks_about_the_past(question) or asks_before_that(question):
         return None
     kind = _wanted_kind(question)
-    councils = [e for e in timeline.past + timeline.upcoming + timeline.unconfirmed
-                if council is None or council_matches(council, e.council)]
+    councils = [e for e in timeline.events if _of_council(e, council)]
     if any(kind is None or e.kind == kind for e in councils):
         return None
     whose = f" of {council}" if council else ""
@@ -218,8 +222,7 @@ def event_named(question: str, years: tuple[int, ...], timeline: Timeline,
     wanted = [(dt.date(year, month or 1, 1),
                dt.date(year, month, calendar.monthrange(year, month)[1]) if month else dt.date(year, 12, 31))
               for year in years for month in months]
-    known = timeline.past + timeline.upcoming + timeline.unconfirmed
-    named = [e for e in known if e.kind == kind and (council is None or council_matches(council, e.council))
+    named = [e for e in timeline.events if e.kind == kind and _of_council(e, council)
              and e.start and e.end and any(ranges_overlap(e.start, e.end, start, end) for start, end in wanted)]
     return latest(named) if len(named) == 1 or months != [None] else None
 
@@ -228,7 +231,7 @@ def visit_before(event: VisitEvent, timeline: Timeline) -> tuple[str, VisitEvent
     """'And the visit before that?': the event of the same kind and council just before `event`, among those
     the timeline knows (before one that took place, only those that took place: an expectation no document
     confirms is not 'the visit before'); the text says so when there is none."""
-    known = timeline.past + timeline.upcoming + timeline.unconfirmed
+    known = timeline.events
     if event.status == "took_place":
         known = [e for e in known if e.status == "took_place"]
     earlier = before(event, known)

@@ -85,6 +85,11 @@ class Timeline(BaseModel):
     unconfirmed: list[VisitEvent]
     include_past: bool = Field(False, exclude=True)
 
+    @property
+    def events(self) -> list[VisitEvent]:
+        """Every event it tells of: past, coming and expected but unconfirmed."""
+        return self.past + self.upcoming + self.unconfirmed
+
     @model_serializer(mode="wrap")
     def _omit_past_unless_asked(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
         """`past` is only part of the listing when the caller asked for it; answers use it either way."""
